@@ -1,0 +1,1 @@
+// PLACEHOLDER until the search helper adds engine sources.

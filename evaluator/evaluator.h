@@ -1,0 +1,57 @@
+// The seam between search and evaluation. Search sees only this interface; which plugin runs,
+// whether results are cached and how positions are batched are wrappers around it
+// (plugin_evaluator.h, batching_evaluator.h, caching_evaluator.h).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hearth {
+
+struct EvalSpec {
+  int board_size = 15;
+  int input_planes = 4;
+  int policy_size = 225;
+  int max_batch = 1;                // largest batch one evaluate() call may carry
+  std::vector<int> preferred_batches;  // ascending
+  std::string description;
+  int input_floats() const { return input_planes * board_size * board_size; }
+};
+
+// One position to evaluate. The buffers belong to the caller and stay valid until evaluate()
+// returns: planes holds spec().input_floats() floats, policy receives spec().policy_size logits,
+// value one float in [-1, 1] from the side to move's view.
+struct EvalRequest {
+  const float* planes = nullptr;
+  uint64_t key = 0;  // Board::eval_key(): equal keys mean equal planes (used by caches)
+  float* policy = nullptr;
+  float* value = nullptr;
+};
+
+// Thrown by evaluate() when the backend fails (a plugin's error message inside).
+struct EvalError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class Evaluator {
+ public:
+  virtual ~Evaluator() = default;
+  // Immutable after construction: thread-safe.
+  virtual const EvalSpec& spec() const = 0;
+  // Evaluates n positions (n <= spec().max_batch unless the implementation batches itself).
+  // Thread-safety is the implementation's to state; search needs a thread-safe evaluator
+  // (BatchingEvaluator, or a cache over one).
+  virtual void evaluate(EvalRequest* requests, int n) = 0;
+  // Hints that a game starts or ends (drives keep-warm). Thread-safe in every implementation.
+  virtual void game_start() {}
+  virtual void game_end() {}
+  // A JSON object with counters of this layer and the layers below. Thread-safe.
+  virtual std::string stats_json() const { return "{}"; }
+};
+
+using EvaluatorPtr = std::shared_ptr<Evaluator>;
+
+}  // namespace hearth
