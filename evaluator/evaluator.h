@@ -48,6 +48,11 @@ class Evaluator {
   // Hints that a game starts or ends (drives keep-warm). Thread-safe in every implementation.
   virtual void game_start() {}
   virtual void game_end() {}
+  // A thread that will submit positions joins, or leaves. Batching layers use the count to close a
+  // batch as soon as every such thread waits, rather than at the deadline. Wrappers forward these
+  // to the layer below. Thread-safe in every implementation.
+  virtual void client_joined() {}
+  virtual void client_left() {}
   // A JSON object with counters of this layer and the layers below. Thread-safe.
   virtual std::string stats_json() const { return "{}"; }
 };
