@@ -1,0 +1,30 @@
+// Builds the evaluator that search uses: cache(batching(plugin)).
+//
+// Thread-safety: make_evaluator may be called from any thread; the evaluator it returns is
+// thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine/board.h"
+#include "evaluator/evaluator.h"
+
+namespace hearth {
+
+struct EvaluatorConfig {
+  std::string plugin = "heuristic";  // a name, a path to a .so, or "builtin:<name>" (plugin_loader.h)
+  std::string plugin_dir;            // searched first for libhearth_<name>.so
+  std::vector<std::pair<std::string, std::string>> plugin_options;
+  int max_batch = 0;                 // 0: the plugin's max_batch
+  int batch_deadline_us = 200;
+  size_t cache_entries = 100000;     // 0: no cache
+};
+
+// Loads the plugin and stacks the wrappers around it. Throws PluginError (plugin_loader.h) for
+// any failure, bad numbers in `config` included.
+EvaluatorPtr make_evaluator(const EvaluatorConfig& config, int board_size, Rule rule);
+
+}  // namespace hearth

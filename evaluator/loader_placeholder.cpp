@@ -1,1 +1,0 @@
-// PLACEHOLDER so hearth_evaluator has a source until the evaluator helper adds the loader.
