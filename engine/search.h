@@ -4,6 +4,8 @@
 // params.threads search threads that share the tree (virtual loss keeps them apart) and hand
 // their leaves to the evaluator, which must be thread-safe (a BatchingEvaluator or a cache over
 // one). stop() may be called from any thread while run() is in progress.
+// A Search keeps its params.threads - 1 helper threads between runs, and a thread that frees
+// the parts of the tree that set_position/clear_tree discard, so those calls return at once.
 #pragma once
 
 #include <atomic>
@@ -20,14 +22,25 @@ namespace hearth {
 struct SearchParams {
   int threads = 1;
   double c_puct = 1.5;
-  double fpu_reduction = 0.2;         // unvisited child value = parent value - this
+  // Unvisited child value = parent value - fpu_reduction * sqrt(prior mass of the visited
+  // children), lc0's first-play urgency: the more of the policy is explored, the less an
+  // unexplored move is trusted.
+  double fpu_reduction = 0.2;
   double virtual_loss = 1.0;          // losses added per in-flight visit
   double dirichlet_alpha = 0.0;       // root noise; 0 = off (match play)
   double dirichlet_epsilon = 0.25;
   int temperature_moves = 0;          // sample by visits for the first k moves of a game; 0 = off
   double temperature = 1.0;
   uint64_t seed = 0;                  // 0 = seed from the clock
-  size_t max_memory_mb = 300;         // the tree never grows past this (Gomocup limit is 350 MiB)
+  // The tree never grows past this (Gomocup limit is 350 MiB); a run that reaches it ends early
+  // with SearchResult::memory_capped. Counts what malloc takes for the tree, not the process.
+  size_t max_memory_mb = 300;
+  int leaves_per_batch = 8;           // leaves one thread gathers under virtual loss per evaluate()
+  // Sees fives without the evaluator: a position whose side to move can make five at once is
+  // scored as a win for it (at the root: only the winning moves are searched), and when the
+  // opponent threatens five, only the blocking squares are searched (every other move loses at
+  // once). Exact game logic; off leaves plain PUCT with terminal positions only.
+  bool check_fives = true;
 };
 
 struct SearchLimits {
@@ -47,6 +60,19 @@ struct SearchResult {
   bool memory_capped = false;       // stopped growing the tree at max_memory_mb
   std::vector<std::pair<Move, int64_t>> child_visits;  // root children with visits, most first
   std::vector<Move> pv;             // principal variation from the root
+  int64_t collisions = 0;           // descents that met a leaf already in flight (diagnostics)
+};
+
+// A walk over the whole tree, for tests and debugging (Search::debug_check_tree).
+struct SearchTreeStats {
+  int64_t nodes = 0;
+  int64_t expanded = 0;
+  int64_t terminal = 0;
+  int64_t nonzero_virtual_loss = 0;  // nodes whose in-flight count is not 0
+  int64_t left_in_flight = 0;        // nodes still marked as being evaluated
+  int64_t visit_mismatches = 0;      // expanded nodes where N != 1 + sum of children's N
+  size_t bytes_walked = 0;           // memory of the nodes found by the walk
+  size_t bytes_tracked = 0;          // the tree's own running count (SearchResult::tree_bytes)
 };
 
 class Search {
@@ -60,14 +86,24 @@ class Search {
   // were played, the subtree under those moves is kept (tree reuse); otherwise the tree is reset.
   void set_position(const Board& board);
   // Searches until a limit is hit or stop() is called; at least one playout unless the position
-  // is over. Throws EvalError if the evaluator fails.
+  // is over (or the tree is already at max_memory_mb). Throws EvalError if the evaluator fails
+  // or serves another board size; the tree stays consistent and can be searched again.
   SearchResult run(const SearchLimits& limits);
+  // Ends the run() in progress soon (after at least one playout). A stop() while no run() is in
+  // progress is forgotten: every run() starts unstopped.
   void stop();
   // The move to play: most visits, or sampled by visits^(1/T) during the first
   // params.temperature_moves moves of the game.
   Move choose_move(const SearchResult& result);
   const SearchParams& params() const { return params_; }
   void clear_tree();
+
+  // Visits of the current root (those kept by tree reuse included). Owner thread, not during run().
+  int64_t root_visits() const;
+  // For tests: visits of the node reached from the root by `moves` (0 if the tree lacks it), and
+  // a full walk checking the tree's invariants. Owner thread, not during run().
+  int64_t debug_visits_after(const std::vector<Move>& moves) const;
+  SearchTreeStats debug_check_tree() const;
 
  private:
   struct Impl;

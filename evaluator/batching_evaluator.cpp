@@ -1,5 +1,6 @@
 // The batching queue. Callers' EvalRequests are copied into the batch as they are (they point at
 // the callers' own buffers), so the inner evaluator writes results straight back to the callers.
+// Several evaluation threads share the queue under one mutex; each takes the oldest positions.
 #include "evaluator/batching_evaluator.h"
 
 #include <algorithm>
@@ -21,18 +22,36 @@ BatchingEvaluator::BatchingEvaluator(EvaluatorPtr inner, int max_batch, int dead
   max_batch_ = max_batch == 0 ? inner_max : std::min(max_batch, inner_max);
   spec_.max_batch = max_batch_;
   deadline_ = std::chrono::microseconds(deadline_us);
-  inner_->client_joined();
-  thread_ = std::thread(&BatchingEvaluator::run, this);
+  const int threads = std::max(1, spec_.max_concurrent_calls);
+  for (int i = 0; i < threads; ++i) inner_->client_joined();
+  try {
+    for (int i = 0; i < threads; ++i) threads_.emplace_back(&BatchingEvaluator::run, this);
+  } catch (...) {  // a thread could not start: stop those that did, then fail
+    stop();
+    throw;
+  }
 }
 
-BatchingEvaluator::~BatchingEvaluator() {
+BatchingEvaluator::~BatchingEvaluator() { stop(); }
+
+void BatchingEvaluator::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
-    work_cv_.notify_one();
+    work_cv_.notify_all();
   }
-  thread_.join();
-  inner_->client_left();
+  for (auto& t : threads_) t.join();
+  {
+    // No batch is in flight now, so every unfinished job is in the queue.
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (Job* job : queue_) {
+      if (job->error.empty()) job->error = "evaluator shut down";
+      finish(job);
+    }
+    queue_.clear();
+    pending_positions_ = 0;
+  }
+  for (int i = std::max(1, spec_.max_concurrent_calls); i > 0; --i) inner_->client_left();
 }
 
 void BatchingEvaluator::evaluate(EvalRequest* requests, int n) {
@@ -82,10 +101,9 @@ BatchingEvaluator::Close BatchingEvaluator::wait_for_batch(std::unique_lock<std:
   }
 }
 
-void BatchingEvaluator::finish(Job* job, const std::string& error) {
+void BatchingEvaluator::finish(Job* job) {
   --waiting_;
   std::lock_guard<std::mutex> done_lock(job->done_mutex);
-  if (job->error.empty()) job->error = error;
   job->done = true;
   // Under done_mutex: the caller cannot return (and free the job) before this completes.
   job->done_cv.notify_one();
@@ -113,6 +131,9 @@ void BatchingEvaluator::run() {
     }
     (why == Close::Full ? closed_full_ : why == Close::AllWaiting ? closed_all_waiting_ : closed_deadline_)++;
     const int size = static_cast<int>(batch.size());
+    peak_batches_in_flight_ = std::max(peak_batches_in_flight_, ++batches_in_flight_);
+    // More than one batch's worth was queued: an idle thread may close the next one meanwhile.
+    if (pending_positions_ > 0) work_cv_.notify_one();
     lock.unlock();
 
     std::string error;
@@ -131,23 +152,24 @@ void BatchingEvaluator::run() {
     if (!error.empty()) failed_batches_++;
 
     lock.lock();
+    --batches_in_flight_;
     for (auto [job, count] : parts) {
       job->outstanding -= count;
-      if (!error.empty() && job->next_unassigned < job->n) {
-        // The call failed as a whole: drop the positions of it not yet batched.
-        const int rest = job->n - job->next_unassigned;
-        pending_positions_ -= rest;
-        job->outstanding -= rest;
-        job->next_unassigned = job->n;
-        queue_.erase(std::find(queue_.begin(), queue_.end(), job));
+      if (!error.empty()) {
+        // The call fails as a whole, even if another of its parts (in another thread's batch)
+        // succeeds: keep the first error and drop the positions of it not yet batched.
+        if (job->error.empty()) job->error = error;
+        if (job->next_unassigned < job->n) {
+          const int rest = job->n - job->next_unassigned;
+          pending_positions_ -= rest;
+          job->outstanding -= rest;
+          job->next_unassigned = job->n;
+          queue_.erase(std::find(queue_.begin(), queue_.end(), job));
+        }
       }
-      if (job->outstanding == 0) finish(job, error);
+      if (job->outstanding == 0) finish(job);
     }
   }
-  // No batch is in flight here, so every unfinished job is in the queue.
-  for (Job* job : queue_) finish(job, "evaluator shut down");
-  queue_.clear();
-  pending_positions_ = 0;
 }
 
 int BatchingEvaluator::histogram_bucket(int size) {
@@ -177,8 +199,10 @@ BatchingEvaluator::Stats BatchingEvaluator::stats() const {
   s.failed_batches = failed_batches_.load();
   for (int i = 0; i < kHistogramBuckets; ++i) s.size_histogram[i] = histogram_[i].load();
   s.inner_seconds = inner_ns_.load() * 1e-9;
+  s.evaluation_threads = static_cast<int>(threads_.size());
   std::lock_guard<std::mutex> lock(mutex_);
   s.waiting_callers = waiting_;
+  s.peak_batches_in_flight = peak_batches_in_flight_;
   return s;
 }
 
@@ -193,7 +217,10 @@ std::string BatchingEvaluator::stats_json() const {
          ",\"closed_all_waiting\":" + std::to_string(s.closed_all_waiting) +
          ",\"closed_deadline\":" + std::to_string(s.closed_deadline) +
          ",\"failed_batches\":" + std::to_string(s.failed_batches) + ",\"batch_sizes\":{" + hist +
-         "},\"inner_seconds\":" + json::number(s.inner_seconds) + ",\"inner\":" + inner_->stats_json() + "}";
+         "},\"inner_seconds\":" + json::number(s.inner_seconds) +
+         ",\"evaluation_threads\":" + std::to_string(s.evaluation_threads) +
+         ",\"peak_batches_in_flight\":" + std::to_string(s.peak_batches_in_flight) +
+         ",\"inner\":" + inner_->stats_json() + "}";
 }
 
 }  // namespace hearth

@@ -18,6 +18,9 @@ struct EvalSpec {
   int max_batch = 1;                // largest batch one evaluate() call may carry
   std::vector<int> preferred_batches;  // ascending
   std::string description;
+  // evaluate() calls served at once: a plugin spread over N devices serves N (one batch each).
+  // BatchingEvaluator runs this many evaluation threads and passes the value on.
+  int max_concurrent_calls = 1;
   int input_floats() const { return input_planes * board_size * board_size; }
 };
 

@@ -7,6 +7,7 @@
 #include "evaluator/caching_evaluator.h"
 #include "evaluator/plugin_evaluator.h"
 #include "evaluator/plugin_loader.h"
+#include "evaluator/timing_evaluator.h"
 
 namespace hearth {
 
@@ -17,7 +18,9 @@ EvaluatorPtr make_evaluator(const EvaluatorConfig& config, int board_size, Rule 
     throw PluginError("evaluator: batch deadline " + std::to_string(config.batch_deadline_us) +
                       " us must be >= 0");
   LoadedPlugin plugin = load_plugin(config.plugin, plugin_search_dirs(config.plugin_dir));
-  auto backend = std::make_shared<PluginEvaluator>(std::move(plugin), board_size, rule, config.plugin_options);
+  EvaluatorPtr backend = std::make_shared<PluginEvaluator>(std::move(plugin), board_size, rule, config.plugin_options);
+  // Timing sits right on the plugin so a batch's time is the plugin's, without queueing.
+  if (config.batch_timeline) backend = std::make_shared<TimingEvaluator>(backend, config.batch_timeline);
   auto batching = std::make_shared<BatchingEvaluator>(backend, config.max_batch, config.batch_deadline_us);
   return std::make_shared<CachingEvaluator>(batching, config.cache_entries);
 }

@@ -1,10 +1,12 @@
-// Builds the evaluator that search uses: cache(batching(plugin)).
+// Builds the evaluator that search uses: cache(batching(plugin)), or
+// cache(batching(timing(plugin))) when a batch timeline is given (benchmarks' telemetry).
 //
 // Thread-safety: make_evaluator may be called from any thread; the evaluator it returns is
 // thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +16,8 @@
 
 namespace hearth {
 
+class BatchTimeline;  // evaluator/timing_evaluator.h
+
 struct EvaluatorConfig {
   std::string plugin = "heuristic";  // a name, a path to a .so, or "builtin:<name>" (plugin_loader.h)
   std::string plugin_dir;            // searched first for libhearth_<name>.so
@@ -21,6 +25,9 @@ struct EvaluatorConfig {
   int max_batch = 0;                 // 0: the plugin's max_batch
   int batch_deadline_us = 200;
   size_t cache_entries = 100000;     // 0: no cache
+  // When set, a TimingEvaluator around the plugin records every batch the plugin runs here (its
+  // start and duration). Set by benchmarks in code, not an option: null costs nothing.
+  std::shared_ptr<BatchTimeline> batch_timeline;
 };
 
 // Loads the plugin and stacks the wrappers around it. Throws PluginError (plugin_loader.h) for

@@ -7,8 +7,10 @@
  * The loader calls the first before anything else, so a mismatch is reported with both versions
  * and the table of the second is never read from an incompatible plugin.
  *
- * Threading contract: the host calls create/destroy/describe/evaluate/game_start/game_end/stats
- * of one instance from one thread at a time (the batching service serializes them). A plugin may
+ * Threading contract: the host calls create/destroy/describe/game_start/game_end/stats of one
+ * instance from one thread at a time. evaluate is called by at most info.max_concurrent_calls
+ * threads at once (0 or 1: one at a time); a plugin spread over several devices reports their
+ * number so that the host keeps each device busy with a batch of its own. A plugin may
  * run threads of its own (the torch plugin's keep-warm timer) and may call host->log from any of
  * its threads; host->log is thread-safe.
  *
@@ -54,6 +56,7 @@ typedef struct hearth_plugin_info {
   int32_t preferred_batches[HEARTH_MAX_BATCH_SIZES]; /* ascending; batches padded up to these */
   int32_t num_preferred_batches;
   char description[256];                           /* one line for logs */
+  int32_t max_concurrent_calls;                    /* evaluate calls it serves at once; 0 = 1 */
 } hearth_plugin_info;
 
 typedef struct hearth_plugin hearth_plugin; /* opaque instance */

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "evaluator/json_text.h"
 
@@ -14,7 +15,8 @@ namespace hearth {
 namespace {
 
 constexpr size_t kErrorBytes = 1024;
-constexpr size_t kStatsBytes = 8192;
+// A plugin over several devices reports each device's object (about 1-2 KB each).
+constexpr size_t kStatsBytes = 64 * 1024;
 
 // The "plugin" logger: the program's if it registered one, else a stderr logger (stdout belongs
 // to the protocol). Looked up per message so a logger registered later is still honoured.
@@ -49,6 +51,43 @@ std::string one_line(const char* buf, size_t len) {
 }
 
 }  // namespace
+
+class PluginEvaluator::SlotLease {
+ public:
+  explicit SlotLease(const PluginEvaluator& owner) : owner_(owner) {
+    std::unique_lock<std::mutex> lock(owner_.slots_mutex_);
+    owner_.slot_freed_.wait(lock, [&] { return !owner_.free_slots_.empty(); });
+    index_ = owner_.free_slots_.back();
+    owner_.free_slots_.pop_back();
+  }
+  ~SlotLease() {
+    {
+      std::lock_guard<std::mutex> lock(owner_.slots_mutex_);
+      owner_.free_slots_.push_back(index_);
+    }
+    owner_.slot_freed_.notify_one();
+  }
+  SlotLease(const SlotLease&) = delete;
+  SlotLease& operator=(const SlotLease&) = delete;
+  Slot& slot() const { return owner_.slots_[index_]; }
+
+ private:
+  const PluginEvaluator& owner_;
+  int index_ = -1;
+};
+
+// Held by game_start/game_end/stats_json: one such call at a time and, with one slot, no
+// evaluate call either (such a plugin sees one call at a time, as the ABI promises it).
+class PluginEvaluator::ControlLock {
+ public:
+  explicit ControlLock(const PluginEvaluator& owner) : lock_(owner.control_mutex_) {
+    if (owner.spec_.max_concurrent_calls == 1) exclusive_.emplace(owner);
+  }
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  std::optional<SlotLease> exclusive_;
+};
 
 PluginEvaluator::PluginEvaluator(LoadedPlugin plugin, int board_size, Rule rule, const PluginOptions& options)
     : plugin_(std::move(plugin)), log_prefix_(plugin_.name()) {
@@ -91,6 +130,9 @@ PluginEvaluator::PluginEvaluator(LoadedPlugin plugin, int board_size, Rule rule,
   if (info.policy_size != board_size * board_size) mismatch("policy size", info.policy_size, board_size * board_size);
   if (info.max_batch < 1)
     throw PluginError(where + ": reports max_batch " + std::to_string(info.max_batch) + ", the host needs >= 1");
+  if (info.max_concurrent_calls < 0 || info.max_concurrent_calls > kMaxConcurrentCalls)
+    throw PluginError(where + ": reports max_concurrent_calls " + std::to_string(info.max_concurrent_calls) +
+                      ", the host needs 0.." + std::to_string(kMaxConcurrentCalls));
 
   spec_.board_size = info.board_size;
   spec_.input_planes = info.input_planes;
@@ -100,36 +142,41 @@ PluginEvaluator::PluginEvaluator(LoadedPlugin plugin, int board_size, Rule rule,
   for (int i = 0; i < num_preferred; ++i)
     if (info.preferred_batches[i] > 0) spec_.preferred_batches.push_back(info.preferred_batches[i]);
   spec_.description = plugin_.name() + ": " + one_line(info.description, sizeof(info.description));
-  plugin_logger()->info("loaded {} from {}: {}, board {}, max batch {}", plugin_.name(), plugin_.path(),
-                        spec_.description, spec_.board_size, spec_.max_batch);
+  spec_.max_concurrent_calls = std::max(1, static_cast<int>(info.max_concurrent_calls));
+  slots_.resize(static_cast<size_t>(spec_.max_concurrent_calls));
+  for (int i = spec_.max_concurrent_calls - 1; i >= 0; --i) free_slots_.push_back(i);
+  plugin_logger()->info("loaded {} from {}: {}, board {}, max batch {}, concurrent calls {}", plugin_.name(),
+                        plugin_.path(), spec_.description, spec_.board_size, spec_.max_batch,
+                        spec_.max_concurrent_calls);
 }
 
 PluginEvaluator::~PluginEvaluator() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(control_mutex_);
   instance_.reset();  // before plugin_ closes the library that holds destroy's code
 }
 
 void PluginEvaluator::evaluate(EvalRequest* requests, int n) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  if (n <= 0) return;
+  SlotLease lease(*this);
   for (int done = 0; done < n;) {
     const int chunk = std::min(n - done, spec_.max_batch);
-    evaluate_chunk(requests + done, chunk);
+    evaluate_chunk(lease.slot(), requests + done, chunk);
     done += chunk;
   }
 }
 
-void PluginEvaluator::evaluate_chunk(EvalRequest* requests, int n) {
+void PluginEvaluator::evaluate_chunk(Slot& slot, EvalRequest* requests, int n) {
   const size_t in = static_cast<size_t>(spec_.input_floats());
   const size_t pol = static_cast<size_t>(spec_.policy_size);
   // The plugin wants one contiguous batch; callers' positions live in separate buffers.
-  input_.resize(std::max(input_.size(), in * n));
-  policy_.resize(std::max(policy_.size(), pol * n));
-  value_.resize(std::max(value_.size(), static_cast<size_t>(n)));
-  for (int i = 0; i < n; ++i) std::memcpy(&input_[in * i], requests[i].planes, in * sizeof(float));
+  slot.input.resize(std::max(slot.input.size(), in * n));
+  slot.policy.resize(std::max(slot.policy.size(), pol * n));
+  slot.value.resize(std::max(slot.value.size(), static_cast<size_t>(n)));
+  for (int i = 0; i < n; ++i) std::memcpy(&slot.input[in * i], requests[i].planes, in * sizeof(float));
 
   char err[kErrorBytes] = {0};
-  const int rc = plugin_.api()->evaluate(instance_.get(), input_.data(), n, policy_.data(), value_.data(), err,
-                                         sizeof(err));
+  const int rc = plugin_.api()->evaluate(instance_.get(), slot.input.data(), n, slot.policy.data(),
+                                         slot.value.data(), err, sizeof(err));
   ++calls_;
   if (rc != 0) {
     const std::string why = one_line(err, sizeof(err));
@@ -137,23 +184,23 @@ void PluginEvaluator::evaluate_chunk(EvalRequest* requests, int n) {
   }
   positions_ += n;
   for (int i = 0; i < n; ++i) {
-    std::memcpy(requests[i].policy, &policy_[pol * i], pol * sizeof(float));
-    *requests[i].value = value_[i];
+    std::memcpy(requests[i].policy, &slot.policy[pol * i], pol * sizeof(float));
+    *requests[i].value = slot.value[i];
   }
 }
 
 void PluginEvaluator::game_start() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  const ControlLock lock(*this);
   if (plugin_.api()->game_start) plugin_.api()->game_start(instance_.get());
 }
 
 void PluginEvaluator::game_end() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  const ControlLock lock(*this);
   if (plugin_.api()->game_end) plugin_.api()->game_end(instance_.get());
 }
 
 std::string PluginEvaluator::stats_json() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  const ControlLock lock(*this);
   std::string plugin_stats = "null";
   if (plugin_.api()->stats) {
     std::vector<char> buf(kStatsBytes, 0);
@@ -161,7 +208,7 @@ std::string PluginEvaluator::stats_json() const {
       plugin_stats = json::object_or_string(std::string(buf.data(), strnlen(buf.data(), buf.size())));
   }
   return "{\"plugin\":" + json::quote(plugin_.name()) + ",\"path\":" + json::quote(plugin_.path()) +
-         ",\"calls\":" + std::to_string(calls_) + ",\"positions\":" + std::to_string(positions_) +
+         ",\"calls\":" + std::to_string(calls_.load()) + ",\"positions\":" + std::to_string(positions_.load()) +
          ",\"stats\":" + plugin_stats + "}";
 }
 

@@ -1,10 +1,12 @@
 // BatchingEvaluator: results reach their own callers, batches close for the right reason, inner
-// failures reach every caller of the batch, shutdown never hangs.
+// failures reach every caller of the batch, shutdown never hangs; over an inner serving several
+// calls at once (a plugin over several devices), batches overlap up to that many.
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -303,4 +305,161 @@ TEST_CASE("destructor: returns with no work, and releases a blocked caller with 
   CHECK(seconds_since(t0) < 5.0);
   CHECK(error == "evaluator shut down");
   CHECK(inner->sizes().empty());
+}
+
+namespace {
+
+// An inner evaluator serving up to `concurrent` calls at once (a plugin over several devices).
+// Calls wait inside until `rendezvous` of them are in at once (then the latch stays open), so a
+// test sees batches overlap without timing anything; it records the most calls in at once.
+class ConcurrentEvaluator : public Evaluator {
+ public:
+  ConcurrentEvaluator(int max_batch, int concurrent, int rendezvous) : rendezvous_(rendezvous) {
+    spec_.board_size = 1;
+    spec_.input_planes = 1;
+    spec_.policy_size = kPolicy;
+    spec_.max_batch = max_batch;
+    spec_.max_concurrent_calls = concurrent;
+  }
+  const EvalSpec& spec() const override { return spec_; }
+  void evaluate(EvalRequest* r, int n) override {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      peak_ = std::max(peak_, ++in_flight_);
+      if (in_flight_ >= rendezvous_) open_ = true;
+      cv_.notify_all();
+      // Only a batching layer that never overlaps its batches leaves a call waiting this long.
+      if (!cv_.wait_for(lock, std::chrono::seconds(20), [&] { return open_; })) timed_out_ = true;
+      sizes_.push_back(n);
+    }
+    bool poisoned = false;
+    for (int i = 0; i < n; ++i) {
+      poisoned = poisoned || r[i].key == kPoison;
+      *r[i].value = value_of(r[i].key);
+      for (int j = 0; j < kPolicy; ++j) r[i].policy[j] = policy_of(r[i].key, j);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --in_flight_;
+    }
+    if (poisoned) throw EvalError("poisoned key");
+  }
+  void client_joined() override { clients++; }
+  void client_left() override { clients--; }
+
+  int peak() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peak_;
+  }
+  bool timed_out() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return timed_out_;
+  }
+  std::vector<int> sizes() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sizes_;
+  }
+  std::atomic<int> clients{0};
+
+ private:
+  EvalSpec spec_;
+  const int rendezvous_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  int in_flight_ = 0, peak_ = 0;
+  bool open_ = false, timed_out_ = false;
+  std::vector<int> sizes_;
+};
+
+}  // namespace
+
+TEST_CASE("an inner serving 3 calls at once: batches overlap, never more than 3, results all correct") {
+  const int threads = 8, calls_per_thread = 40, max_batch = 4;
+  auto inner = std::make_shared<ConcurrentEvaluator>(max_batch, 3, 3);
+  {
+    BatchingEvaluator ev(inner, max_batch, kHugeDeadlineUs);
+    CHECK(inner->clients == 3);  // one per evaluation thread
+    CHECK(ev.spec().max_concurrent_calls == 3);
+    CHECK(ev.stats().evaluation_threads == 3);
+    for (int t = 0; t < threads; ++t) ev.client_joined();
+    std::atomic<int> wrong{0}, errors{0};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        for (int c = 0; c < calls_per_thread; ++c) {
+          std::vector<uint64_t> keys;
+          const int n = 2 + (c + t) % 4;  // 2..5: calls of 5 are split, maybe over two threads' batches
+          for (int j = 0; j < n; ++j) keys.push_back(1'000'000ull * (t + 1) + 10ull * c + j);
+          Call call(keys);
+          if (!eval_error_of(ev, call).empty()) errors++;
+          if (!call.results_match()) wrong++;
+        }
+        ev.client_left();
+      });
+    }
+    for (auto& th : pool) th.join();
+    CHECK(wrong == 0);
+    CHECK(errors == 0);
+    CHECK_FALSE(inner->timed_out());  // the first three batches met inside the inner
+    CHECK(inner->peak() == 3);
+
+    const std::vector<int> sizes = inner->sizes();
+    const BatchingEvaluator::Stats s = ev.stats();
+    int expected_total = 0;
+    for (int t = 0; t < threads; ++t)
+      for (int c = 0; c < calls_per_thread; ++c) expected_total += 2 + (c + t) % 4;
+    CHECK(std::accumulate(sizes.begin(), sizes.end(), 0) == expected_total);
+    CHECK(s.positions == static_cast<uint64_t>(expected_total));
+    CHECK(s.batches == sizes.size());
+    CHECK(*std::max_element(sizes.begin(), sizes.end()) <= max_batch);
+    // Every client registered, so no batch waited for the (10 s) deadline: the all-waiting count
+    // stays right with batches of several threads in flight.
+    CHECK(s.closed_deadline == 0);
+    CHECK(s.closed_full + s.closed_all_waiting == s.batches);
+    CHECK(s.peak_batches_in_flight == 3);
+    CHECK(s.waiting_callers == 0);
+    CHECK(ev.stats_json().find("\"evaluation_threads\":3") != std::string::npos);
+  }
+  CHECK(inner->clients == 0);
+}
+
+TEST_CASE("several threads: a call fails as a whole when one of its parts fails") {
+  auto inner = std::make_shared<ConcurrentEvaluator>(64, 2, 2);
+  BatchingEvaluator ev(inner, 2, kHugeDeadlineUs);
+  ev.client_joined();
+  // Two full batches at once, one on each thread; whichever finishes first, the call fails.
+  Call call({1, 2, kPoison, 3});
+  CHECK(eval_error_of(ev, call).find("poisoned key") != std::string::npos);
+  CHECK_FALSE(inner->timed_out());
+  CHECK(inner->sizes() == std::vector<int>{2, 2});
+  CHECK(ev.stats().failed_batches == 1);
+  Call after({4, 5, 6});
+  CHECK(eval_error_of(ev, after).empty());
+  CHECK(after.results_match());
+  CHECK(ev.stats().waiting_callers == 0);
+}
+
+TEST_CASE("several threads: the destructor stops them all and releases a blocked caller") {
+  auto inner = std::make_shared<ConcurrentEvaluator>(8, 3, 1);
+  { BatchingEvaluator idle(inner, 0, kHugeDeadlineUs); }
+  CHECK(inner->clients == 0);
+
+  auto ev = std::make_unique<BatchingEvaluator>(inner, 0, kHugeDeadlineUs);
+  CHECK(inner->clients == 3);
+  ev->client_joined();
+  ev->client_joined();  // one of two clients submits: its batch waits for the 10 s deadline
+  BatchingEvaluator* raw = ev.get();
+  std::string error;
+  std::thread caller([&] {
+    Call call({3});
+    error = eval_error_of(*raw, call);
+  });
+  while (ev->stats().waiting_callers == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto t0 = Clock::now();
+  ev.reset();
+  caller.join();
+  CHECK(seconds_since(t0) < 5.0);
+  CHECK(error == "evaluator shut down");
+  CHECK(inner->sizes().empty());
+  CHECK(inner->clients == 0);
 }

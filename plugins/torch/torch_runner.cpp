@@ -6,6 +6,7 @@
 
 #include <torch/cuda.h>
 #include <torch/script.h>
+#include <torch/version.h>
 
 #include <c10/core/InferenceMode.h>
 #include <sys/stat.h>
@@ -134,6 +135,7 @@ class Runner final : public TorchRunner {
   std::vector<int> bucket_sizes_;
   std::string description_;
   std::string pci_bus_id_;
+  std::string gpu_name_;  // CUDA: the device's name, for benchmark reports
   double ready_seconds_ = 0;
 
   torch::jit::Module module_;
@@ -147,6 +149,7 @@ class Runner final : public TorchRunner {
 
   std::unique_ptr<NvmlProbe> nvml_;
   SampleReservoir gpu_us_;
+  std::atomic<double> last_gpu_us_{0};  // the latest real forward's GPU time (gpu_timing on CUDA)
   std::atomic<uint64_t> errors_{0};
   // Declared last so it is destroyed first: no job or dummy can outlive the state above.
   std::unique_ptr<DeviceThread> thread_;
@@ -261,6 +264,7 @@ void Runner::load_and_prepare() {
     std::snprintf(bus, sizeof(bus), "%04x:%02x:%02x.0", static_cast<unsigned>(prop->pciDomainID),
                   static_cast<unsigned>(prop->pciBusID), static_cast<unsigned>(prop->pciDeviceID));
     pci_bus_id_ = bus;
+    gpu_name_ = prop->name;
     if (config_.gpu_timing) {
       timing_start_ = std::make_unique<at::cuda::CUDAEvent>(cudaEventDefault);
       timing_end_ = std::make_unique<at::cuda::CUDAEvent>(cudaEventDefault);
@@ -415,7 +419,11 @@ void Runner::run_batch(Bucket& b, const float* input, int n, float* policy, floa
     b.host_value.copy_(b.value, /*non_blocking=*/true);
     if (timing_end_) timing_end_->record(*stream_);
     stream_->synchronize();
-    if (timing_start_) gpu_us_.add(1000.0 * timing_start_->elapsed_time(*timing_end_));
+    if (timing_start_) {
+      const double us = 1000.0 * timing_start_->elapsed_time(*timing_end_);
+      gpu_us_.add(us);
+      last_gpu_us_ = us;
+    }
     p = b.host_policy;
     v = b.host_value;
   } else
@@ -488,11 +496,13 @@ std::string Runner::stats_json() const {
     << (graph_mode_ ? "graph" : "eager") << "\",\"warm_kind\":\""
     << (config_.warm_kind == WarmKind::Kernel ? "kernel" : "forward") << "\",\"board_size\":" << size_
     << ",\"ready_seconds\":" << ready_seconds_ << ",\"batches\":" << batches << ",\"positions\":" << positions
-    << ",\"padded_positions\":" << padded << ",\"errors\":" << errors_.load() << ",\"buckets\":[" << per_bucket << "]";
+    << ",\"padded_positions\":" << padded << ",\"errors\":" << errors_.load() << ",\"buckets\":[" << per_bucket << "]"
+    << ",\"libtorch\":\"" << TORCH_VERSION << "\"";
+  if (!gpu_name_.empty()) o << ",\"gpu_name\":\"" << gpu_name_ << "\"";
   if (config_.gpu_timing && device_.cuda) {
     const auto g = gpu_us_.summary();
     o << ",\"gpu_time\":{\"count\":" << g.count << ",\"mean_us\":" << g.mean << ",\"p50_us\":" << g.p50
-      << ",\"p99_us\":" << g.p99 << ",\"max_us\":" << g.max << "}";
+      << ",\"p99_us\":" << g.p99 << ",\"max_us\":" << g.max << "},\"last_gpu_us\":" << last_gpu_us_.load();
   }
   if (nvml_) o << nvml_->json_fields();
   o << ",\"keep_warm\":" << thread_->stats().to_json() << "}";
