@@ -21,7 +21,8 @@
 #                                                     -> $OUT/throughput/*.json, $OUT/throughput.{jsonl,md}
 #
 # Environment (defaults in brackets): OUT [./bench-out], BUILD_DIR [build-gpu], DEVICE [cuda:0],
-# LATENCY_BATCHES [128; QUICK: 8], THROUGHPUT_BOARD [20], QUICK [0]: QUICK=1 shrinks every phase to seconds and
+# LATENCY_BATCHES [128; QUICK: 8], THROUGHPUT_BOARD [20], THROUGHPUT_THREADS ["1 2 4 8 16"],
+# THROUGHPUT_BATCHES ["8 32 128 256"], THROUGHPUT_DEADLINES ["100 500 2000"], QUICK [0]: QUICK=1 shrinks every phase to seconds and
 # runs on the CPU (eager only) to check this script on a machine without a GPU (build it yourself
 # first, with BUILD_DIR pointing at that build).
 # SVG plots need gnuplot; without it the .dat files are kept for plotting elsewhere:
@@ -150,8 +151,8 @@ phase_latency_long() {
   fi
   # Gap 1 s for every configuration, the long gaps for the three named ones (here: all of them;
   # list fewer in LONG_CONFIGS to shorten the run). 3 samples per long gap: ~4 minutes.
-  latency latency-long --latency.modes graph-fp16 --latency.warm off,kernel@2000,forward@2000 \
-    --latency.gaps 0,1 --latency.samples 3 --latency.long_gaps 5,20 \
+  latency latency-long --latency.modes graph-fp16 --latency.warm "${LONG_WARM:-off,kernel@2000,forward@2000}" \
+    --latency.gaps 0,1 --latency.samples ${LONG_SAMPLES:-3} --latency.long_gaps 5,20 \
     --latency.long_configs "${LONG_CONFIGS:-graph-fp16:off,graph-fp16:kernel@2000,graph-fp16:forward@2000}"
 }
 
@@ -161,12 +162,12 @@ phase_human() {
   machine_info human
   models
   local args=(--plugin torch --plugin.model "$MODELS/ref20.pt" --board-size 20 --threads 4 --leaves-per-batch 16
-              --playouts 800 --human_paced.think_s 1,2,3 --human_paced.moves 30 --human_paced.moves_per_game 15)
+              --playouts 800 --human_paced.think_s 1,2,3 --human_paced.moves ${HUMAN_MOVES:-30} --human_paced.moves_per_game 10)
   if [ "$QUICK" = 1 ]; then
     args=(--plugin torch --plugin.model "$MODELS/ref20.pt" --board-size 20 --threads 2 --playouts 64
           --human_paced.think_s 0.05 --human_paced.moves 3 --human_paced.moves_per_game 3)
   else
-    args+=(--plugin.device "$DEVICE" --plugin.mode graph --plugin.dtype fp16)
+    args+=(--plugin.device "$DEVICE" --plugin.mode graph --plugin.dtype fp16 ${HUMAN_EXTRA:-})
   fi
   "$HEARTH" human-paced "${args[@]}" --human_paced.json "$OUT/human-paced.json" \
     --human_paced.markdown "$OUT/human-paced.md" 2> "$OUT/human-paced.log" \
@@ -183,7 +184,8 @@ phase_throughput() {
   machine_info throughput
   models
   local dir="$OUT/throughput" jsonl="$OUT/throughput.jsonl" md="$OUT/throughput.md"
-  local threads_list="1 2 4 8 16" batches="8 32 128 256" deadlines="100 500 2000" plugin_args
+  local threads_list=${THROUGHPUT_THREADS:-"1 2 4 8 16"} batches=${THROUGHPUT_BATCHES:-"8 32 128 256"}
+  local deadlines=${THROUGHPUT_DEADLINES:-"100 500 2000"} plugin_args
   local positions=4 visits=3000 board=$THROUGHPUT_BOARD desc="torch graph fp16 on $DEVICE, buckets 1,8,32,64,128,256"
   plugin_args=(--plugin torch --plugin.model "$MODELS/ref$board.pt" --plugin.device "$DEVICE" --plugin.mode graph
                --plugin.dtype fp16 --plugin.buckets 1,8,32,64,128,256)

@@ -34,7 +34,7 @@ struct SearchParams {
   uint64_t seed = 0;                  // 0 = seed from the clock
   // The tree never grows past this (Gomocup limit is 350 MiB); a run that reaches it ends early
   // with SearchResult::memory_capped. Counts what malloc takes for the tree, not the process.
-  size_t max_memory_mb = 300;
+  size_t max_memory_mb = 240;         // + cache + allocator slack stays under Gomocup's 350 MiB
   int leaves_per_batch = 8;           // leaves one thread gathers under virtual loss per evaluate()
   // Sees fives without the evaluator: a position whose side to move can make five at once is
   // scored as a win for it (at the root: only the winning moves are searched), and when the

@@ -24,7 +24,7 @@ struct EvaluatorConfig {
   std::vector<std::pair<std::string, std::string>> plugin_options;
   int max_batch = 0;                 // 0: the plugin's max_batch
   int batch_deadline_us = 200;
-  size_t cache_entries = 100000;     // 0: no cache
+  size_t cache_entries = 32768;      // 0: no cache; ~29 MiB on 15x15, ~52 MiB on 20x20
   // When set, a TimingEvaluator around the plugin records every batch the plugin runs here (its
   // start and duration). Set by benchmarks in code, not an option: null costs nothing.
   std::shared_ptr<BatchTimeline> batch_timeline;

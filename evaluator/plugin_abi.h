@@ -10,7 +10,8 @@
  * Threading contract: the host calls create/destroy/describe/game_start/game_end/stats of one
  * instance from one thread at a time. evaluate is called by at most info.max_concurrent_calls
  * threads at once (0 or 1: one at a time); a plugin spread over several devices reports their
- * number so that the host keeps each device busy with a batch of its own. A plugin may
+ * number so that the host keeps each device busy with a batch of its own. With
+ * max_concurrent_calls > 1, game_start/game_end/stats may run while evaluate calls are in progress. A plugin may
  * run threads of its own (the torch plugin's keep-warm timer) and may call host->log from any of
  * its threads; host->log is thread-safe.
  *

@@ -329,7 +329,10 @@ class ConcurrentEvaluator : public Evaluator {
       if (in_flight_ >= rendezvous_) open_ = true;
       cv_.notify_all();
       // Only a batching layer that never overlaps its batches leaves a call waiting this long.
-      if (!cv_.wait_for(lock, std::chrono::seconds(20), [&] { return open_; })) timed_out_ = true;
+      if (!cv_.wait_for(lock, std::chrono::seconds(20), [&] { return open_; })) {
+        timed_out_ = true;
+        open_ = true;  // fail once, not once per batch
+      }
       sizes_.push_back(n);
     }
     bool poisoned = false;

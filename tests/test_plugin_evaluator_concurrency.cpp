@@ -100,8 +100,10 @@ int latch_evaluate(hearth_plugin* plugin, const float* input, int32_t batch, flo
     p->peak = std::max(p->peak, ++p->in_flight);
     if (p->in_flight >= p->rendezvous) p->latch_open = true;
     p->cv.notify_all();
-    if (!p->cv.wait_for(lock, kLatchTimeout, [&] { return p->latch_open && (!p->hold || p->released); }))
+    if (!p->cv.wait_for(lock, kLatchTimeout, [&] { return p->latch_open && (!p->hold || p->released); })) {
       p->timed_out = true;
+      p->latch_open = p->released = true;  // fail once, not once per call
+    }
   }
   for (int i = 0; i < batch; ++i) {
     value[i] = input[i * kInput];

@@ -1,6 +1,7 @@
 // The torch plugin through its C ABI (dlopen of libhearth_torch.so): outputs equal a direct
 // LibTorch forward of the same model, padding to buckets changes nothing, every bad input gets a
-// clear message, and keep-warm ticks and stops. Models come from the reference-net writer
+// clear message, keep-warm ticks and stops, and devices=cpu,cpu spreads calls over two runners
+// (also through the host's evaluator stack). Models come from the reference-net writer
 // (hearth_torch_reference), small boards keep it fast. Built with tests only where the plugin is.
 #include <doctest/doctest.h>
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "evaluator/evaluator_stack.h"
 #include "evaluator/plugin_abi.h"
 #include "plugins/torch/reference_net.h"
 
@@ -206,6 +209,26 @@ void check_close(const std::vector<float>& a, const std::vector<float>& b, doubl
   CHECK(worst <= tolerance);
 }
 
+// The objects of "per_device" in a multi-device stats object, one string each.
+std::vector<std::string> per_device(const std::string& stats) {
+  const size_t start = stats.find("\"per_device\":[");
+  REQUIRE_MESSAGE(start != std::string::npos, stats);
+  std::vector<std::string> parts;
+  const std::string head = "{\"device\":\"";
+  for (size_t at = stats.find(head, start); at != std::string::npos;) {
+    const size_t next = stats.find(head, at + 1);
+    parts.push_back(stats.substr(at, next == std::string::npos ? std::string::npos : next - at));
+    at = next;
+  }
+  return parts;
+}
+
+size_t count_of(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
 Options cpu(const std::string& model, Options extra = {}) {
   Options o{{"model", model}, {"device", "cpu"}, {"buckets", "1,4,8"}};
   o.insert(o.end(), extra.begin(), extra.end());
@@ -350,6 +373,153 @@ TEST_CASE("keep-warm on the CPU: eager dummies tick while hot, then stop") {
   api().game_start(off.plugin);
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   CHECK(json_number(off.stats(), "dummies") == 0);
+}
+
+TEST_CASE("devices=cpu,cpu: two runners, results as on one device, both used, hints to both") {
+  Instance one(cpu(models().good));
+  Instance two({{"model", models().good}, {"devices", "cpu,cpu"}, {"buckets", "1,4,8"}});
+  REQUIRE_MESSAGE(one.plugin, one.error);
+  REQUIRE_MESSAGE(two.plugin, two.error);
+  hearth_plugin_info info_one{}, info_two{};
+  REQUIRE(api().describe(one.plugin, &info_one) == 0);
+  REQUIRE(api().describe(two.plugin, &info_two) == 0);
+  CHECK(info_one.max_concurrent_calls == 1);
+  CHECK(info_two.max_concurrent_calls == 2);
+  CHECK(info_two.max_batch == info_one.max_batch);
+  CHECK(info_two.num_preferred_batches == info_one.num_preferred_batches);
+  CHECK(std::string(info_two.description).find("2 devices: cpu,cpu") != std::string::npos);
+  CHECK(one.stats().find("\"per_device\"") == std::string::npos);  // one device: stats as ever
+
+  // One after another: the calls take the devices in turn.
+  const int sizes[] = {5, 3, 8, 1};
+  for (int i = 0; i < 4; ++i) {
+    CAPTURE(i);
+    const auto input = random_positions(sizes[i], 20 + i);
+    auto [p1, v1] = one.evaluate(input, sizes[i]);
+    auto [p2, v2] = two.evaluate(input, sizes[i]);
+    check_close(p2, p1, 1e-6);
+    check_close(v2, v1, 1e-6);
+  }
+  std::string stats = two.stats();
+  CAPTURE(stats);
+  std::vector<std::string> devices = per_device(stats);
+  REQUIRE(devices.size() == 2);
+  CHECK(json_number(devices[0], "batches") == 2);  // calls of 5 and 8
+  CHECK(json_number(devices[1], "batches") == 2);  // calls of 3 and 1
+  CHECK(json_number(devices[0], "positions") == 13);
+  CHECK(json_number(stats, "batches") == 4);  // the totals come first
+  CHECK(json_number(stats, "positions") == 17);
+  CHECK(json_number(stats, "errors") == 0);
+
+  // Two threads at once (the most the plugin reported): each result is its own input's.
+  const auto a = random_positions(8, 40), b = random_positions(4, 41);
+  const auto want_a = one.evaluate(a, 8), want_b = one.evaluate(b, 4);
+  std::atomic<int> wrong{0};
+  using Outputs = std::pair<std::vector<float>, std::vector<float>>;
+  auto hammer = [&](const std::vector<float>& input, int n, const Outputs& want) {
+    auto close = [](const std::vector<float>& x, const std::vector<float>& y) {
+      for (size_t i = 0; i < x.size(); ++i)
+        if (!(std::fabs(x[i] - y[i]) <= 1e-6f)) return false;
+      return x.size() == y.size();
+    };
+    for (int k = 0; k < 15; ++k) {
+      std::vector<float> policy(static_cast<size_t>(n) * kCells, NAN), value(n, NAN);
+      char err[256] = "";
+      if (api().evaluate(two.plugin, input.data(), n, policy.data(), value.data(), err, sizeof(err)) != 0 ||
+          !close(policy, want.first) || !close(value, want.second))
+        wrong++;
+    }
+  };
+  std::thread ta(hammer, std::cref(a), 8, std::cref(want_a));
+  std::thread tb(hammer, std::cref(b), 4, std::cref(want_b));
+  ta.join();
+  tb.join();
+  CHECK(wrong == 0);
+  stats = two.stats();
+  devices = per_device(stats);
+  REQUIRE(devices.size() == 2);
+  CHECK(json_number(devices[0], "batches") + json_number(devices[1], "batches") == 34);
+  CHECK(json_number(stats, "batches") == 34);
+
+  api().game_start(two.plugin);  // hints reach each device thread soon, not at once
+  CHECK(eventually([&] { return count_of(two.stats(), "\"games_in_progress\":1") == 2; }));
+  api().game_end(two.plugin);
+  CHECK(eventually([&] { return count_of(two.stats(), "\"games_in_progress\":0") == 2; }));
+}
+
+TEST_CASE("devices: bad lists and mixes get one clear message") {
+  const Models& m = models();
+  auto contains = [](const std::string& text, const std::string& part) {
+    INFO(text);
+    CHECK(text.find(part) != std::string::npos);
+    CHECK(text.find('\n') == std::string::npos);
+  };
+  contains(create_error({{"model", m.good}, {"device", "cpu"}, {"devices", "cpu,cpu"}}),
+           "options 'device' and 'devices' of plugin torch exclude each other");
+  contains(create_error({{"model", m.good}, {"devices", "cpu,,cpu"}}),
+           "option 'devices' of plugin torch: '' in 'cpu,,cpu' is not cpu, cuda or cuda:N");
+  contains(create_error({{"model", m.good}, {"devices", "cpu,gpu"}}), "'gpu' in 'cpu,gpu' is not cpu, cuda or cuda:N");
+  contains(create_error({{"model", m.good}, {"devices", ""}}), "'' in '' is not cpu, cuda or cuda:N");
+  // Each runner checks its own options: their error comes through as it is.
+  contains(create_error({{"model", m.good}, {"devices", "cpu,cpu"}, {"dtype", "fp16"}}),
+           "dtype=fp16 needs a CUDA device");
+#if !HEARTH_TORCH_CUDA_BUILD
+  contains(create_error({{"model", m.good}, {"devices", "cuda:0,cuda:1"}}),
+           "CUDA requested (cuda:0) but this LibTorch was built without CUDA");
+  contains(create_error({{"model", m.good}, {"devices", "all"}}),
+           "option 'devices' of plugin torch: 'all' finds no CUDA device: this LibTorch was built without CUDA");
+#endif
+  // A list of one is the plain one-device plugin.
+  Instance single({{"model", m.good}, {"devices", " cpu "}, {"buckets", "1,4,8"}});
+  REQUIRE_MESSAGE(single.plugin, single.error);
+  hearth_plugin_info info{};
+  REQUIRE(api().describe(single.plugin, &info) == 0);
+  CHECK(info.max_concurrent_calls == 1);
+  CHECK(single.stats().rfind("{\"device\":\"cpu\"", 0) == 0);
+}
+
+TEST_CASE("the host's stack over devices=cpu,cpu: two evaluation threads, results as on one device") {
+  hearth::EvaluatorConfig config;
+  config.plugin = std::string(HEARTH_PLUGIN_DIR) + "/libhearth_torch.so";
+  config.plugin_options = {{"model", models().good}, {"devices", "cpu,cpu"}, {"buckets", "1,4,8"}};
+  config.cache_entries = 0;
+  config.batch_deadline_us = 100;
+  const hearth::EvaluatorPtr ev = hearth::make_evaluator(config, kSize, hearth::Rule::Freestyle);
+  CHECK(ev->spec().max_concurrent_calls == 2);
+  constexpr int kThreads = 4, kCalls = 6, kPerCall = 3;
+  Instance one(cpu(models().good));
+  REQUIRE(one.plugin);
+  std::vector<std::vector<float>> inputs;
+  std::vector<std::pair<std::vector<float>, std::vector<float>>> wanted;  // one device's outputs
+  for (int t = 0; t < kThreads; ++t) {
+    inputs.push_back(random_positions(kPerCall, 60 + t));
+    wanted.push_back(one.evaluate(inputs.back(), kPerCall));
+  }
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<float> policy(kPerCall * kCells), value(kPerCall);
+      std::vector<hearth::EvalRequest> reqs;
+      for (int i = 0; i < kPerCall; ++i)
+        reqs.push_back({&inputs[t][i * 4 * kCells], 0, &policy[i * kCells], &value[i]});
+      for (int c = 0; c < kCalls; ++c) {
+        std::fill(value.begin(), value.end(), NAN);
+        ev->evaluate(reqs.data(), kPerCall);
+        double worst = 0;
+        for (size_t i = 0; i < policy.size(); ++i)
+          worst = std::max(worst, double(std::fabs(policy[i] - wanted[t].first[i])));
+        for (int i = 0; i < kPerCall; ++i) worst = std::max(worst, double(std::fabs(value[i] - wanted[t].second[i])));
+        if (!(worst <= 1e-6)) wrong++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
+  const std::string stats = ev->stats_json();
+  CAPTURE(stats);
+  CHECK(stats.find("\"evaluation_threads\":2") != std::string::npos);
+  CHECK(per_device(stats).size() == 2);
 }
 
 TEST_CASE("hearth_make_reference_net writes a loadable model") {

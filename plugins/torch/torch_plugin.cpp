@@ -19,7 +19,7 @@
 //   keep_warm        on | off                                 (default on for CUDA, off for CPU)
 //   warm_period_us   idle time before a keep-warm dummy       (default 2000)
 //   hot_window_s     keep warm this long after the last batch (default 30; see keep_warm.h)
-//   warm_kind        forward | kernel: what a dummy runs      (default forward)
+//   warm_kind        forward | kernel: what a dummy runs      (default kernel: bench/gpu-h100)
 //   gpu_timing       on | off: CUDA events around forwards    (default off)
 //
 // Threading: evaluate may be called by up to max_concurrent_calls threads at once (the device
@@ -166,7 +166,7 @@ TorchOptions parse_options(const hearth_host* host, hearth::plugin::Options& opt
   o.keep_warm = take_bool_given(opts, "keep_warm");
   c.warm_period_us = opts.take_int("warm_period_us", 2000);
   c.hot_window_s = opts.take_double("hot_window_s", 30.0);
-  c.warm_kind = take_choice(opts, "warm_kind", {"forward", "kernel"}).value_or("forward") == "kernel"
+  c.warm_kind = take_choice(opts, "warm_kind", {"forward", "kernel"}).value_or("kernel") == "kernel"
                     ? tp::WarmKind::Kernel
                     : tp::WarmKind::Forward;
   c.gpu_timing = opts.take_bool("gpu_timing", false);
