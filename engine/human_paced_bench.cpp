@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "human_paced_bench.h"
 
 #include <spdlog/spdlog.h>
@@ -28,27 +29,6 @@ namespace hearth::human_paced {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-std::vector<std::string> split_list(const std::string& text, const std::string& what) {
-  std::vector<std::string> items;
-  if (trim(text).empty()) return items;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    item = trim(item);
-    if (item.empty()) throw std::invalid_argument(what + ": empty item in '" + text + "'");
-    items.push_back(item);
-  }
-  if (text.back() == ',') throw std::invalid_argument(what + ": empty item in '" + text + "'");
-  return items;
-}
 
 uint64_t splitmix64(uint64_t* state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ull);

@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "latency_bench.h"
 
 #include <dlfcn.h>
@@ -29,28 +30,6 @@ namespace hearth::latency {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
-
-// Comma-separated items, trimmed; "" is an empty list; an empty item is an error.
-std::vector<std::string> split_list(const std::string& text, const std::string& what) {
-  std::vector<std::string> items;
-  if (trim(text).empty()) return items;
-  size_t pos = 0;
-  for (;;) {
-    const size_t comma = text.find(',', pos);
-    const std::string item = trim(text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-    if (item.empty()) throw std::invalid_argument(what + ": empty item in '" + text + "'");
-    items.push_back(item);
-    if (comma == std::string::npos) return items;
-    pos = comma + 1;
-  }
-}
 
 bool parse_ll(const std::string& text, long long* out) {
   const char* end = text.data() + text.size();

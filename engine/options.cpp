@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "options.h"
 
 #include <boost/program_options.hpp>
@@ -17,13 +18,6 @@ namespace po = boost::program_options;
 
 namespace hearth {
 namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 bool parse_int64(const std::string& text, int64_t* out) {
   std::string t = trim(text);

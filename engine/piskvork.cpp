@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "piskvork.h"
 
 #include <spdlog/spdlog.h>
@@ -21,13 +22,6 @@
 
 namespace hearth {
 namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));

@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "terminal_play.h"
 
 #include <spdlog/spdlog.h>
@@ -13,13 +14,6 @@
 
 namespace hearth {
 namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 bool parse_int(const std::string& t, int* out) {
   if (t.empty()) return false;
