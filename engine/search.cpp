@@ -103,7 +103,9 @@ Search::Search(EvaluatorPtr evaluator, SearchParams params) : params_(params) {
 Search::~Search() = default;
 
 void Search::set_position(const Board& board) {
-  if (!impl_->tree.set_position(board)) impl_->root_noise_applied = false;
+  // A new root (reset, or a reused subtree after moves were played) has not had its noise yet.
+  const int before = impl_->tree.root_board().move_count();
+  if (!impl_->tree.set_position(board) || board.move_count() != before) impl_->root_noise_applied = false;
 }
 
 void Search::clear_tree() {

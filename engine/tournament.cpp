@@ -92,6 +92,9 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
   } catch (const std::exception& e) {
     fail(e.what());
   }
+  if (static_cast<int>(openings_.size()) < openings_needed(t_.games))
+    spdlog::info("tournament: {} openings for {} opening pairs per pairing: openings are reused", openings_.size(),
+                 openings_needed(t_.games));
   schedule_ = make_schedule(pairings_, t_.games, static_cast<int>(openings_.size()));
 
   // The configuration hash: everything that decides which games are played and how.
@@ -131,15 +134,14 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
     fail(e.what());
   }
   standings_ = std::make_unique<Standings>(names_, pairings_);
-  std::set<int64_t> recorded;
   for (const GameResult& r : journal_->recorded()) {
     standings_->add(r);
-    recorded.insert(r.game.index);
+    recorded_.insert(r.game.index);
   }
-  resumed_ = static_cast<int64_t>(recorded.size());
+  resumed_ = static_cast<int64_t>(recorded_.size());
   if (t_.selfplay) {
     try {
-      filter_training_file((fs::path(out_dir_) / "training.txt").string(), recorded);
+      filter_training_file((fs::path(out_dir_) / "training.txt").string(), recorded_);
     } catch (const std::exception& e) {
       fail(e.what());
     }
@@ -249,10 +251,16 @@ void Tournament::finish_game(const GameRecord& record) {
   // Last: the results line is what makes the game count as played.
   const GameResult result = result_of(record);
   journal_->append(result, names_);
+  recorded_.insert(result.game.index);
   standings_->add(result);
   ++played_;
-  spdlog::debug("tournament: game {} {} - {}: {} ({})", record.game.index, black, white, result_text(record.outcome),
-                record.reason);
+  if (is_fault(record.termination)) {
+    if (progress_) progress_->clear();  // the warning takes the progress line's place
+    spdlog::warn("tournament: game {}: {}", record.game.index, record.reason);
+  } else {
+    spdlog::debug("tournament: game {} {} - {}: {} ({})", record.game.index, black, white,
+                  result_text(record.outcome), record.reason);
+  }
   const std::string sprt_reason = sprt_stop_reason();
   if (!sprt_reason.empty() && stopped_.empty()) {
     stopped_ = sprt_reason;
@@ -309,11 +317,9 @@ ProgressState Tournament::progress_state() const {
 RunReport Tournament::run(ProgressBar* progress, const std::atomic<bool>* interrupt) {
   RunReport report;
   report.total = static_cast<int64_t>(schedule_.size());
-  std::set<int64_t> recorded;
-  for (const GameResult& r : journal_->recorded()) recorded.insert(r.game.index);
   std::vector<int64_t> pending;
   for (const ScheduledGame& g : schedule_)
-    if (!recorded.count(g.index)) pending.push_back(g.index);
+    if (!recorded_.count(g.index)) pending.push_back(g.index);
   const bool limited = t_.max_games > 0 && static_cast<int64_t>(pending.size()) > t_.max_games;
   if (limited) pending.resize(static_cast<size_t>(t_.max_games));
 

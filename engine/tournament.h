@@ -23,6 +23,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -106,6 +107,7 @@ class Tournament {
   std::unique_ptr<ResultsJournal> journal_;
   std::unique_ptr<Standings> standings_;
   int64_t resumed_ = 0;
+  std::set<int64_t> recorded_;  // indices of the games in the results file (kept current)
   bool sprt_on_ = false;
 
   // During run().

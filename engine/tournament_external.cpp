@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "tournament_external.h"
 
 #include <spdlog/spdlog.h>
@@ -8,13 +9,6 @@
 
 namespace hearth {
 namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 std::string first_word_upper(const std::string& line) {
   std::string word = line.substr(0, line.find_first_of(" \t"));
@@ -101,10 +95,23 @@ std::optional<Fault> ExternalPlayer::start_process() {
 }
 
 std::optional<Fault> ExternalPlayer::new_game(int size, Rule rule, uint64_t) {
-  if (aborted_) return Fault{Termination::Aborted, "aborted"};
-  if (!process_) {
-    if (auto fault = start_process()) return fault;
+  for (int attempt = 0;; ++attempt) {
+    if (aborted_) return Fault{Termination::Aborted, "aborted"};
+    const bool fresh = !process_;
+    if (fresh) {
+      if (auto fault = start_process()) return fault;
+    }
+    std::optional<Fault> fault = start_game(size, rule);
+    if (!fault) return std::nullopt;
+    // A process kept from an earlier game that has died since gets one fresh start before
+    // the engine is blamed.
+    if (fresh || attempt > 0 || fault->kind != Termination::Crash) return fault;
+    spdlog::info("tournament: engine {} is gone since its last game ({}); starting it again", spec_.name,
+                 fault->detail);
   }
+}
+
+std::optional<Fault> ExternalPlayer::start_game(int size, Rule rule) {
   last_error_.clear();
   const auto deadline = Clock::now() + std::chrono::milliseconds(start_timeout_ms_);
   const std::string start = "START " + std::to_string(size);

@@ -46,6 +46,8 @@ class ExternalPlayer : public GamePlayer {
   enum class Wait { Reply, Eof, Timeout, Stopped, TooLong };
 
   std::optional<Fault> start_process();
+  // START, its OK and the INFO lines of a new game; on a fault the process is killed.
+  std::optional<Fault> start_game(int size, Rule rule);
   // Reads until a line that is not MESSAGE/DEBUG/UNKNOWN/SUGGEST, nor ERROR unless `error_is_reply`.
   Wait next_reply(std::string* line, Clock::time_point deadline, bool error_is_reply = false);
   bool send(const std::string& line, Clock::time_point deadline);

@@ -1,7 +1,5 @@
 #include "tournament_game.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <chrono>
 
@@ -135,8 +133,6 @@ GameRecord play_game(const ScheduledGame& game, const Opening& opening, const Ga
   }
   black.player->game_over(faulted[0]);
   if (white.player != black.player) white.player->game_over(faulted[1]);
-  if (record.termination != Termination::Aborted && is_fault(record.termination))
-    spdlog::warn("game {}: {}", game.index, record.reason);
   return record;
 }
 

@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "tournament_players.h"
 
 #include <unistd.h>
@@ -14,13 +15,6 @@ namespace fs = std::filesystem;
 namespace {
 
 const std::set<std::string> kPlayerSections = {"search", "time", "evaluator"};
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 

@@ -32,8 +32,7 @@ std::string format_progress(const ProgressState& st, int width) {
   tail += std::string("  ") + speed;
   if (rate > 0 && st.done < st.total)
     tail += "  ETA " + duration_text(60.0 * static_cast<double>(st.total - st.done) / rate);
-  // The bar takes what the text leaves, between 10 and 30 cells.
-  const int cells = std::clamp(width - static_cast<int>(tail.size()) - 3, 10, 30);
+  constexpr int cells = 20;
   const int filled = st.total > 0 ? static_cast<int>(static_cast<double>(cells) * st.done / st.total) : 0;
   std::string line = "[" + std::string(std::min(filled, cells), '#') + std::string(cells - std::min(filled, cells), '.') +
                      "]" + tail;
@@ -47,6 +46,11 @@ void ProgressBar::update(const ProgressState& state) {
   if (!enabled_) return;
   out_ << "\r\033[K" << format_progress(state, terminal_width() - 1) << std::flush;
   drawn_ = true;
+}
+
+void ProgressBar::clear() {
+  if (enabled_ && drawn_) out_ << "\r\033[K" << std::flush;
+  drawn_ = false;
 }
 
 void ProgressBar::finish() {

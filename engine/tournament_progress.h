@@ -31,6 +31,8 @@ class ProgressBar {
   void update(const ProgressState& state);
   // Ends the line (once), so what follows starts on a fresh one.
   void finish();
+  // Erases the line, so that a log message can take its place (the next update() redraws it).
+  void clear();
   bool enabled() const { return enabled_; }
 
   static bool stderr_is_terminal();

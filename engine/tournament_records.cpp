@@ -1,3 +1,4 @@
+#include "text_util.h"
 #include "tournament_records.h"
 
 #include <cstdio>
@@ -6,13 +7,6 @@
 
 namespace hearth {
 namespace {
-
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string::npos) return "";
-  const size_t e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 
 // SGF SimpleText/Text: ']' and '\' are escaped with '\'.
 std::string sgf_escape(const std::string& text) {

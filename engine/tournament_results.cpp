@@ -36,6 +36,7 @@ std::string elo_with_margin(const WinLossDraw& r) {
 }  // namespace
 
 std::string format_elo(double elo) {
+  if (elo == 0.0) elo = 0.0;  // no "-0.0"
   if (std::isnan(elo)) return "nan";
   if (std::isinf(elo)) return elo > 0 ? "+inf" : "-inf";
   char buf[32];

@@ -157,6 +157,16 @@ TEST_CASE("heuristic beats uniform at equal visits; counts and colours add up; r
   CHECK(contains(summary, "\"name\":\"heuristic\""));
 }
 
+TEST_CASE("heuristic beats uniform on 15x15 as well (issue 3)") {
+  Settings s = settings_for(scratch("strength15"), "heuristic visits=100; uniform visits=100", 20, 15);
+  s.tournament.concurrency = 2;
+  Tournament t(s);
+  CHECK(t.run().complete);
+  const WinLossDraw& h = t.standings().players()[0].record;
+  CHECK(h.games() == 20);
+  CHECK_MESSAGE(h.score() >= 0.8, "heuristic scored " << h.score() * 100 << "% against uniform");
+}
+
 TEST_CASE("players with the same evaluator configuration share one evaluator across concurrent games") {
   const fs::path out = scratch("shared");
   Settings s = settings_for(out, "heuristic visits=60; name=h2 heuristic visits=120; uniform visits=60", 2);
@@ -180,6 +190,7 @@ TEST_CASE("a partial run resumes to the same results as a full run; a torn last 
   {
     Tournament t(full);
     CHECK(t.run().complete);
+    CHECK(t.run().played == 0);  // a second run of the same object replays nothing
   }
   Settings part = settings_for(part_dir, players, 8);
   part.tournament.max_games = 3;

@@ -9,6 +9,7 @@
 #   illegal  answers its K-th move with a square already played (the opponent's last move)
 #   garbage  answers its K-th move with text that is not a move
 #   refuse   answers START with ERROR
+#   once     plays one game, then quits when the next one STARTs (an engine that exits between games)
 # Only bash builtins, so a move costs microseconds.
 mode=${1:-normal}
 fault_at=${2:-1}
@@ -58,6 +59,8 @@ while IFS= read -r line; do
   case "$command" in
     START)
       if [ "$mode" = refuse ]; then echo "ERROR I refuse to play"; continue; fi
+      if [ "$mode" = once ] && [ -n "$started" ]; then exit 0; fi
+      started=1
       size=$2
       clear_board
       echo OK
