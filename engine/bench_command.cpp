@@ -176,4 +176,17 @@ int run_bench(const Settings& settings, std::ostream& out) {
   return 0;
 }
 
+bool write_report_file(const std::string& path, const std::string& text, std::ostream& out, const char* who) {
+  if (path.empty()) return true;
+  std::ofstream f(path);
+  f << text;
+  f.close();
+  if (!f) {
+    spdlog::error("{}: cannot write {}", who, path);
+    return false;
+  }
+  out << "wrote " << path << "\n";
+  return true;
+}
+
 }  // namespace hearth

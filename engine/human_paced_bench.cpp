@@ -1,3 +1,4 @@
+#include "bench_command.h"
 #include "text_util.h"
 #include "human_paced_bench.h"
 
@@ -404,19 +405,6 @@ std::string report_markdown(const Settings& s, const std::vector<double>& think,
   return o.str();
 }
 
-bool write_text(const std::string& path, const std::string& text, std::ostream& out) {
-  if (path.empty()) return true;
-  std::ofstream f(path);
-  f << text;
-  f.close();
-  if (!f) {
-    spdlog::error("human-paced: cannot write {}", path);
-    return false;
-  }
-  out << "wrote " << path << "\n";
-  return true;
-}
-
 int cuda_index_of(const Settings& s) {
   for (const auto& [k, v] : s.evaluator.plugin_options)
     if (k == "device" && v.rfind("cuda", 0) == 0) return v == "cuda" ? 0 : std::atoi(v.c_str() + 5);
@@ -549,8 +537,8 @@ int run_human_paced(const Settings& settings_in, std::ostream& out) {
   const std::string machine = latency::machine_json(cuda_index_of(settings), stats);
   const std::string markdown = report_markdown(settings, think, machine, results);
   out << "\n" << markdown;
-  bool wrote = write_text(hp.json, report_json(settings, think, machine, results), out);
-  wrote = write_text(hp.markdown, markdown, out) && wrote;
+  bool wrote = write_report_file(hp.json, report_json(settings, think, machine, results), out, "human-paced");
+  wrote = write_report_file(hp.markdown, markdown, out, "human-paced") && wrote;
   return failed || !wrote ? 1 : 0;
 }
 

@@ -460,19 +460,6 @@ std::string report_dat(const Plan& plan, const std::vector<ConfigResult>& result
   return o.str();
 }
 
-bool write_text(const std::string& path, const std::string& text, std::ostream& out) {
-  if (path.empty()) return true;
-  std::ofstream f(path);
-  f << text;
-  f.close();
-  if (!f) {
-    spdlog::error("latency: cannot write {}", path);
-    return false;
-  }
-  out << "wrote " << path << "\n";
-  return true;
-}
-
 // NVML through dlopen: the driver's library may be absent, and nothing links against it.
 struct NvmlInfo {
   std::string name = "unknown", driver = "unknown";
@@ -819,9 +806,9 @@ int run_latency(const Settings& settings, std::ostream& out) {
   const std::string machine = machine_json(ctx.cuda ? cuda_index_of(s.device) : -1, stats_for_machine);
   const std::string markdown = report_markdown(s, plan, machine, results);
   out << "\n" << markdown;
-  bool wrote = write_text(s.json, report_json(s, plan, machine, results), out);
-  wrote = write_text(s.markdown, markdown, out) && wrote;
-  wrote = write_text(s.dat, report_dat(plan, results), out) && wrote;
+  bool wrote = write_report_file(s.json, report_json(s, plan, machine, results), out, "latency");
+  wrote = write_report_file(s.markdown, markdown, out, "latency") && wrote;
+  wrote = write_report_file(s.dat, report_dat(plan, results), out, "latency") && wrote;
   return failed || !wrote ? 1 : 0;
 }
 
