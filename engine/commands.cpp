@@ -15,6 +15,7 @@
 #include "piskvork.h"
 #include "terminal_play.h"
 #include "tournament_command.h"
+#include "tournament_merge.h"
 
 #ifndef HEARTH_VERSION
 #define HEARTH_VERSION "unknown"
@@ -78,6 +79,8 @@ const std::vector<Subcommand>& subcommands() {
        {"search", "time", "evaluator", "game", "log", "human_paced"}, run_human_paced_command},
       {"tournament", "play games between players (in-process or Gomocup engines); Elo, SPRT, records",
        {"tournament", "game", "search", "time", "evaluator", "log"}, run_tournament},
+      {"merge", "merge the results of tournament shards (tournament.shard i/n) into one summary",
+       {"merge", "log"}, run_merge},
       {"config", "print a configuration file with every option at its default", {}, run_config},
   };
   return table;

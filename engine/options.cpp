@@ -1,5 +1,6 @@
 #include "text_util.h"
 #include "options.h"
+#include "tournament_schedule.h"
 
 #include <boost/program_options.hpp>
 
@@ -165,6 +166,9 @@ void add_tournament_options(std::vector<OptionSpec>& t) {
   t.push_back(text("tournament", "out_dir", "out", false,
                    "folder of results.jsonl (resumed when present), summary.json, games/ and training.txt",
                    [](auto& s) -> auto& { return s.tournament.out_dir; }));
+  t.push_back(text("tournament", "shard", "shard", true,
+                   "play only shard i/n of the schedule (games with index % n == i); empty = all games",
+                   [](auto& s) -> auto& { return s.tournament.shard; }));
   t.push_back(integer("tournament", "max_games", "max-games", 0, 100000000,
                       "play at most this many games in this run, the rest later; 0 = all",
                       [](auto& s) -> auto& { return s.tournament.max_games; }));
@@ -195,6 +199,13 @@ void add_tournament_options(std::vector<OptionSpec>& t) {
   t.push_back(integer("tournament", "selfplay_temperature_moves", nullptr, 0, Board::kMaxCells,
                       "moves chosen by visit sampling in self-play (replaces search.temperature_moves)",
                       [](auto& s) -> auto& { return s.tournament.selfplay_temperature_moves; }));
+  // [merge]: `hearth merge` (tournament_merge.h).
+  t.push_back(text("merge", "out", nullptr, true, "folder of the merged results.jsonl, summary.json and games/",
+                   [](auto& s) -> auto& { return s.tournament.merge.out_dir; }));
+  t.push_back(text("merge", "inputs", nullptr, true, "the shards' tournament.out_dir folders, separated by ','",
+                   [](auto& s) -> auto& { return s.tournament.merge.inputs; }));
+  t.push_back(flag("merge", "allow_missing", nullptr, "merge even if no shard played some games (exit 0)",
+                   [](auto& s) -> auto& { return s.tournament.merge.allow_missing; }));
 }
 
 std::vector<OptionSpec> build_table() {
@@ -477,8 +488,14 @@ std::string check_option_value(const OptionSpec& spec, const std::string& value)
       if (std::find(spec.choices.begin(), spec.choices.end(), v) != spec.choices.end()) return "";
       return "'" + v + "' is not one of " + join(spec.choices, ", ");
     }
-    case OptionKind::Text:
+    case OptionKind::Text: {
+      if (spec.section == "tournament" && spec.name == "shard") {
+        Shard shard;
+        std::string error;
+        return parse_shard(v, &shard, &error) ? "" : error;
+      }
       return (v.empty() && !spec.allow_empty) ? "the value must not be empty" : "";
+    }
     case OptionKind::Flag: {
       bool b = false;
       return parse_flag(v, &b) ? "" : "'" + v + "' is not true/false (or on/off, yes/no, 1/0)";

@@ -25,12 +25,6 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string game_file_stem(int64_t index) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "game-%06lld", static_cast<long long>(index));
-  return buf;
-}
-
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
@@ -55,6 +49,12 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
     const std::string problem = check_sprt_settings(s);
     if (!problem.empty()) fail(problem);
   }
+  {
+    std::string problem;
+    if (!parse_shard(t_.shard, &shard_, &problem)) fail("option 'tournament.shard': " + problem);
+  }
+  if (t_.sprt && !shard_.whole())
+    fail("SPRT decides on all the games so far: it cannot run in a shard (tournament.shard " + t_.shard + ")");
   if (t_.players.find_first_not_of(" \t\r\n;") == std::string::npos)
     fail("no players: set tournament.players (--players \"heuristic; uniform\"; see hearth tournament --help)");
   try {
@@ -96,6 +96,7 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
     spdlog::info("tournament: {} openings for {} opening pairs per pairing: openings are reused", openings_.size(),
                  openings_needed(t_.games));
   schedule_ = make_schedule(pairings_, t_.games, static_cast<int>(openings_.size()));
+  for (const ScheduledGame& g : schedule_) shard_games_ += shard_.has(g.index);
 
   // The configuration hash: everything that decides which games are played and how.
   std::string identity = "hearth-tournament 1\nboard " + std::to_string(size) + " " + rule_name(rule) + "\nformat " +
@@ -128,6 +129,9 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
   for (size_t i = 0; i < names_.size(); ++i) header.players += (i ? ";" : "") + names_[i];
   header.board_size = size;
   header.rule = rule_name(rule);
+  header.format = t_.selfplay ? "self-play" : t_.format;
+  header.pairings = pairings_text(pairings_);
+  header.shard = shard_.text();
   try {
     journal_ = std::make_unique<ResultsJournal>((fs::path(out_dir_) / "results.jsonl").string(), header, schedule_, names_);
   } catch (const std::exception& e) {
@@ -146,8 +150,9 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
       fail(e.what());
     }
   }
-  spdlog::info("tournament: {} players, {} games ({} already recorded in {}), hash {}", players_.size(),
-               schedule_.size(), resumed_, out_dir_, hash_);
+  spdlog::info("tournament: {} players, {} games{} ({} already recorded in {}), hash {}", players_.size(),
+               shard_games_, shard_.whole() ? "" : " in shard " + shard_.text() + " of " + std::to_string(schedule_.size()),
+               resumed_, out_dir_, hash_);
 }
 
 Tournament::~Tournament() = default;
@@ -240,7 +245,7 @@ void Tournament::worker_loop(int id, const std::vector<int64_t>* pending, std::a
 void Tournament::finish_game(const GameRecord& record) {
   const std::string black = names_[record.game.black], white = names_[record.game.white];
   const fs::path games = fs::path(out_dir_) / "games";
-  const std::string stem = game_file_stem(record.game.index);
+  const std::string stem = record_file_stem(record.game.index);
   if (t_.records == "all" || t_.records == "psq") write_file(games / (stem + ".psq"), psq_text(record, black, white));
   if (t_.records == "all" || t_.records == "sgf") write_file(games / (stem + ".sgf"), sgf_text(record, black, white));
   if (t_.selfplay) {
@@ -307,7 +312,7 @@ std::string Tournament::progress_score() const {
 ProgressState Tournament::progress_state() const {
   ProgressState st;
   st.done = standings_->games();
-  st.total = static_cast<int64_t>(schedule_.size());
+  st.total = shard_games_;
   st.done_this_run = played_;
   st.seconds_this_run = now_seconds() - run_start_;
   st.score = progress_score();
@@ -316,10 +321,10 @@ ProgressState Tournament::progress_state() const {
 
 RunReport Tournament::run(ProgressBar* progress, const std::atomic<bool>* interrupt) {
   RunReport report;
-  report.total = static_cast<int64_t>(schedule_.size());
+  report.total = shard_games_;
   std::vector<int64_t> pending;
   for (const ScheduledGame& g : schedule_)
-    if (!recorded_.count(g.index)) pending.push_back(g.index);
+    if (shard_.has(g.index) && !recorded_.count(g.index)) pending.push_back(g.index);
   const bool limited = t_.max_games > 0 && static_cast<int64_t>(pending.size()) > t_.max_games;
   if (limited) pending.resize(static_cast<size_t>(t_.max_games));
 
@@ -399,7 +404,9 @@ SummaryInfo Tournament::summary_info(const RunReport& report) const {
   info.board_size = settings_.game.board_size;
   info.rule = rule_name(settings_.game.rule);
   info.format = t_.selfplay ? "self-play" : t_.format;
-  info.games_total = static_cast<int64_t>(schedule_.size());
+  info.games_total = shard_games_;
+  info.shard = shard_.text();
+  info.schedule_games = static_cast<int64_t>(schedule_.size());
   info.games_this_run = report.played;
   info.seconds_this_run = report.seconds;
   info.complete = standings_->games() == info.games_total;

@@ -9,6 +9,10 @@
 // existing results file, whose configuration hash must match (then its games are skipped: the
 // run resumes).
 //
+// With tournament.shard i/n the tournament plays only the games whose index % n == i; the
+// schedule, the indices and the configuration hash stay those of the whole tournament, so that
+// shards run anywhere (each with its own out_dir) merge by index (tournament_merge.h).
+//
 // Files in tournament.out_dir:
 //   results.jsonl   every finished game, appended and flushed per game (tournament_journal.h)
 //   summary.json    the standings, written when run() returns (tournament_results.h)
@@ -48,7 +52,7 @@ struct TournamentError : std::runtime_error {
 struct RunReport {
   int64_t played = 0;      // games finished and recorded by this run
   int64_t recorded = 0;    // games in the results file now
-  int64_t total = 0;       // games in the schedule
+  int64_t total = 0;       // games in the schedule (in this shard, when sharded)
   bool complete = false;   // every game is recorded
   std::string stopped;     // why the run ended before the schedule did ("" if it did not)
   double seconds = 0.0;
@@ -72,7 +76,11 @@ class Tournament {
   void request_stop();
 
   const std::vector<PlayerSpec>& players() const { return players_; }
+  // The whole schedule (every shard's games).
   const std::vector<ScheduledGame>& schedule() const { return schedule_; }
+  const Shard& shard() const { return shard_; }
+  // Games of the schedule in this run's shard (all of them when not sharded).
+  int64_t shard_games() const { return shard_games_; }
   const std::vector<Opening>& openings() const { return openings_; }
   const Standings& standings() const { return *standings_; }
   size_t evaluator_count() const { return pool_ ? pool_->distinct() : 0; }
@@ -101,6 +109,8 @@ class Tournament {
   std::vector<Pairing> pairings_;
   std::vector<Opening> openings_;
   std::vector<ScheduledGame> schedule_;
+  Shard shard_;
+  int64_t shard_games_ = 0;
   std::string hash_;
   std::string out_dir_;
   std::unique_ptr<EvaluatorPool> pool_;

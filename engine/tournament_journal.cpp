@@ -87,13 +87,67 @@ std::string text_of(const std::map<std::string, std::string>& f, const std::stri
   return it == f.end() ? "" : it->second;
 }
 
+}  // namespace
+
 std::string header_line(const JournalHeader& h) {
   return "{\"type\":\"header\",\"format\":1,\"hash\":" + json::quote(h.hash) +
          ",\"games_total\":" + std::to_string(h.games_total) + ",\"players\":" + json::quote(h.players) +
-         ",\"board_size\":" + std::to_string(h.board_size) + ",\"rule\":" + json::quote(h.rule) + "}";
+         ",\"board_size\":" + std::to_string(h.board_size) + ",\"rule\":" + json::quote(h.rule) +
+         ",\"tournament_format\":" + json::quote(h.format) + ",\"pairings\":" + json::quote(h.pairings) +
+         ",\"shard\":" + json::quote(h.shard) + "}";
 }
 
-}  // namespace
+std::string pairings_text(const std::vector<Pairing>& pairings) {
+  std::string out;
+  for (const Pairing& p : pairings) out += (out.empty() ? "" : " ") + std::to_string(p.first) + "-" + std::to_string(p.second);
+  return out;
+}
+
+bool parse_pairings(const std::string& text, std::vector<Pairing>* out) {
+  out->clear();
+  std::istringstream in(text);
+  std::string item;
+  while (in >> item) {
+    Pairing p;
+    char dash = 0;
+    std::istringstream one(item);
+    if (!(one >> p.first >> dash >> p.second) || dash != '-' || !one.eof() || p.first < 0 || p.second < 0) return false;
+    out->push_back(p);
+  }
+  return !out->empty();
+}
+
+ResultsFile read_results_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read results file " + path + ": " + std::strerror(errno));
+  ResultsFile file;
+  std::set<int64_t> seen;
+  std::string line;
+  bool has_header = false;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = "results file " + path + " line " + std::to_string(number);
+    std::map<std::string, std::string> fields;
+    if (!parse_flat_json(line, &fields)) {
+      if (in.eof()) break;  // a torn last line: the game was not finished
+      throw std::runtime_error(where + " is not a JSON object of this program");
+    }
+    const std::string type = text_of(fields, "type");
+    if (!has_header) {
+      if (type != "header") throw std::runtime_error(where + ": expected the header line first");
+      file.header = std::move(fields);
+      has_header = true;
+      continue;
+    }
+    if (type != "game") throw std::runtime_error(where + ": unknown line type '" + type + "'");
+    std::string error;
+    std::optional<GameResult> r = parse_game_line(fields, &error);
+    if (!r) throw std::runtime_error(where + ": " + error);
+    if (seen.insert(r->game.index).second) file.games.push_back(std::move(*r));
+  }
+  if (!has_header) throw std::runtime_error("results file " + path + " has no header line");
+  return file;
+}
 
 bool parse_flat_json(const std::string& line, std::map<std::string, std::string>* out) {
   out->clear();
@@ -215,6 +269,11 @@ ResultsJournal::ResultsJournal(const std::string& path, const JournalHeader& hea
         throw std::runtime_error("results file " + path + " was written by a different tournament configuration (hash " +
                                  text_of(fields, "hash") + ", this one " + header.hash +
                                  "): use another tournament.out_dir, or delete the file to start over");
+      if (text_of(fields, "shard") != header.shard) {
+        const auto name = [](const std::string& shard) { return shard.empty() ? std::string("all games") : "shard " + shard; };
+        throw std::runtime_error("results file " + path + " holds " + name(text_of(fields, "shard")) + ", this run plays " +
+                                 name(header.shard) + ": use another tournament.out_dir per shard");
+      }
       has_header = true;
       continue;
     }

@@ -3,15 +3,18 @@
 // command resumes it (games already recorded are skipped).
 //
 //   line 1: {"type":"header","format":1,"hash":"<16 hex>","games_total":N,"players":"a;b",
-//            "board_size":15,"rule":"freestyle"}
+//            "board_size":15,"rule":"freestyle","tournament_format":"round-robin","pairings":"0-1 0-2",
+//            "shard":"1/4"}   (shard "" = the whole schedule)
 //   then:   {"type":"game","game":I,"pairing":P,"round":G,"opening":O,"black":"a","white":"b",
 //            "black_index":0,"white_index":1,"result":"1-0","termination":"five","reason":"...",
 //            "moves":31,"opening_stones":4,"black_ms":812,"white_ms":774,"record":"x,y x,y ..."}
 //
 // I is the game's schedule index (tournament_schedule.h); "record" lists every stone, 0-based,
 // Black first. The hash covers everything that decides the games (players, openings, board,
-// schedule): a results file written under another configuration is refused. A torn last line (a
-// crash in mid-write) is dropped and cut off the file.
+// schedule) and is the same for every shard of one schedule (games_total is the whole schedule's
+// too): a results file written under another configuration, or for another shard, is refused. A
+// torn last line (a crash in mid-write) is dropped and cut off the file. `hearth merge` reads
+// shards' files with read_results_file and joins them (tournament_merge.h).
 //
 // Thread-safety: a ResultsJournal is used by one thread at a time; parse_flat_json is pure.
 #pragma once
@@ -37,7 +40,23 @@ struct JournalHeader {
   std::string players;  // names joined by ';'
   int board_size = 15;
   std::string rule;
+  std::string format;    // "round-robin", "gauntlet" or "self-play"
+  std::string pairings;  // "first-second" player indices, separated by spaces, in pairing order
+  std::string shard;     // "i/n", or "" for the whole schedule
 };
+
+std::string header_line(const JournalHeader& h);
+std::string pairings_text(const std::vector<Pairing>& pairings);
+// Parses pairings_text's output; false if malformed.
+bool parse_pairings(const std::string& text, std::vector<Pairing>* out);
+
+// A results file as written, for reading others' files (merge). `fields` of the header as read.
+struct ResultsFile {
+  std::map<std::string, std::string> header;
+  std::vector<GameResult> games;  // in file order; a game recorded twice is kept once (the first)
+};
+// Throws std::runtime_error naming the file (and line) if it cannot be read or parsed.
+ResultsFile read_results_file(const std::string& path);
 
 class ResultsJournal {
  public:

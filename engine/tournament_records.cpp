@@ -34,6 +34,12 @@ std::string sgf_result(const GameRecord& r) {
 
 }  // namespace
 
+std::string record_file_stem(int64_t index) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "game-%06lld", static_cast<long long>(index));
+  return buf;
+}
+
 std::string psq_text(const GameRecord& r, const std::string& black_name, const std::string& white_name) {
   std::string out = "Piskvorky " + std::to_string(r.size) + "x" + std::to_string(r.size) + ", 11:11, 0\n";
   for (size_t i = 0; i < r.moves.size(); ++i) {

@@ -26,6 +26,10 @@
 
 namespace hearth {
 
+// "game-NNNNNN": the file name, without extension, of the records of the game with this schedule
+// index (tournament.out_dir/games/game-NNNNNN.psq and .sgf).
+std::string record_file_stem(int64_t index);
+
 std::string psq_text(const GameRecord& record, const std::string& black_name, const std::string& white_name);
 std::string sgf_text(const GameRecord& record, const std::string& black_name, const std::string& white_name);
 

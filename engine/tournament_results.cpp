@@ -123,6 +123,8 @@ std::string summary_json(const Standings& s, const SummaryInfo& info) {
   std::string out = "{\"format_version\":1,\"hash\":" + json::quote(info.hash) +
                     ",\"board_size\":" + std::to_string(info.board_size) + ",\"rule\":" + json::quote(info.rule) +
                     ",\"format\":" + json::quote(info.format) + ",\"games_total\":" + std::to_string(info.games_total) +
+                    ",\"shard\":" + json::quote(info.shard) +
+                    ",\"schedule_games\":" + std::to_string(info.schedule_games) +
                     ",\"games_played\":" + std::to_string(s.games()) +
                     ",\"complete\":" + (info.complete ? "true" : "false") + ",\"stopped\":" + json::quote(info.stopped) +
                     ",\"games_this_run\":" + std::to_string(info.games_this_run) +
@@ -166,9 +168,11 @@ std::string summary_json(const Standings& s, const SummaryInfo& info) {
 std::string summary_text(const Standings& s, const SummaryInfo& info) {
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof(line), "Tournament %s: %lld of %lld games played, %dx%d %s%s\n", info.format.c_str(),
-                static_cast<long long>(s.games()), static_cast<long long>(info.games_total), info.board_size,
-                info.board_size, info.rule.c_str(), info.stopped.empty() ? "" : (" (stopped: " + info.stopped + ")").c_str());
+  const std::string shard = info.shard.empty() ? "" : " (shard " + info.shard + ")";
+  const std::string stopped = info.stopped.empty() ? "" : " (stopped: " + info.stopped + ")";
+  std::snprintf(line, sizeof(line), "Tournament %s%s: %lld of %lld games played, %dx%d %s%s\n", info.format.c_str(),
+                shard.c_str(), static_cast<long long>(s.games()), static_cast<long long>(info.games_total),
+                info.board_size, info.board_size, info.rule.c_str(), stopped.c_str());
   out += line;
   std::snprintf(line, sizeof(line), "%-4s %-20s %6s %6s %6s %6s %7s %18s %7s\n", "Rank", "Name", "Games", "Wins",
                 "Losses", "Draws", "Score", "Elo", "LOS");

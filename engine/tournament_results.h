@@ -65,7 +65,9 @@ struct SummaryInfo {
   int board_size = 15;
   std::string rule;
   std::string format;
-  int64_t games_total = 0;
+  int64_t games_total = 0;             // games this run is to play: its shard's, or all
+  std::string shard;                   // "i/n", or "" for the whole schedule
+  int64_t schedule_games = 0;          // games in the whole schedule (every shard)
   int64_t games_this_run = 0;
   double seconds_this_run = 0.0;
   bool complete = false;

@@ -1,5 +1,6 @@
 #include "tournament_schedule.h"
 
+#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 
@@ -40,6 +41,33 @@ std::vector<ScheduledGame> make_schedule(const std::vector<Pairing>& pairings, i
     }
   }
   return games;
+}
+
+bool parse_shard(const std::string& text, Shard* out, std::string* error) {
+  size_t b = text.find_first_not_of(" \t"), e = text.find_last_not_of(" \t");
+  const std::string t = b == std::string::npos ? "" : text.substr(b, e - b + 1);
+  if (t.empty()) {
+    *out = Shard{};
+    return true;
+  }
+  const auto bad = [&](const std::string& why) {
+    *error = "'" + t + "' " + why;
+    return false;
+  };
+  const size_t slash = t.find('/');
+  if (slash == std::string::npos) return bad("is not i/n (shard i of n, 0 <= i < n), e.g. 0/4");
+  int i = -1, n = -1;
+  const char* first = t.data();
+  const char* mid = t.data() + slash;
+  const char* last = t.data() + t.size();
+  auto [p1, e1] = std::from_chars(first, mid, i);
+  auto [p2, e2] = std::from_chars(mid + 1, last, n);
+  if (e1 != std::errc() || p1 != mid || e2 != std::errc() || p2 != last || slash == 0)
+    return bad("is not i/n (shard i of n, 0 <= i < n), e.g. 0/4");
+  if (n < 1) return bad("has no shards: n must be at least 1");
+  if (i < 0 || i >= n) return bad("names shard " + std::to_string(i) + " of " + std::to_string(n) + ": i must be 0.." + std::to_string(n - 1));
+  *out = Shard{i, n};
+  return true;
 }
 
 std::string fnv1a_hex(const std::string& text) {

@@ -44,6 +44,19 @@ std::vector<ScheduledGame> make_schedule(const std::vector<Pairing>& pairings, i
 // Openings a schedule of `games_per_pairing` games needs to give every game pair its own.
 inline int openings_needed(int games_per_pairing) { return (games_per_pairing + 1) / 2; }
 
+// A shard of the schedule: the games whose index % count == index. count 1 = the whole schedule.
+struct Shard {
+  int index = 0;
+  int count = 1;
+  bool whole() const { return count == 1; }
+  bool has(int64_t game_index) const { return game_index % count == index; }
+  std::string text() const { return whole() ? "" : std::to_string(index) + "/" + std::to_string(count); }
+};
+
+// Parses tournament.shard: "" (the whole schedule) or "i/n" with 0 <= i < n. On a bad value
+// returns false and sets *error to the reason (without the option's name).
+bool parse_shard(const std::string& text, Shard* out, std::string* error);
+
 // 64-bit FNV-1a of `text` as 16 hex digits: the configuration hash that a results file carries.
 std::string fnv1a_hex(const std::string& text);
 
