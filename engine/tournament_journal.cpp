@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -117,11 +118,16 @@ bool parse_pairings(const std::string& text, std::vector<Pairing>* out) {
   return !out->empty();
 }
 
-ResultsFile read_results_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read results file " + path + ": " + std::strerror(errno));
-  ResultsFile file;
-  std::set<int64_t> seen;
+namespace {
+
+// The one reader of results files' lines, for resuming (ResultsJournal) and merging
+// (read_results_file). Calls on_header(fields) at the header line, which must come first, and
+// on_game(result, fields, where) for each game line. A last line that does not parse and has no
+// newline after it is a game torn by a crash: it is skipped. Returns whether a header was seen.
+bool read_results_lines(std::istream& in, const std::string& path,
+                        const std::function<void(const std::map<std::string, std::string>&)>& on_header,
+                        const std::function<void(GameResult&&, const std::map<std::string, std::string>&,
+                                                 const std::string&)>& on_game) {
   std::string line;
   bool has_header = false;
   for (int number = 1; std::getline(in, line); ++number) {
@@ -135,7 +141,7 @@ ResultsFile read_results_file(const std::string& path) {
     const std::string type = text_of(fields, "type");
     if (!has_header) {
       if (type != "header") throw std::runtime_error(where + ": expected the header line first");
-      file.header = std::move(fields);
+      on_header(fields);
       has_header = true;
       continue;
     }
@@ -143,8 +149,23 @@ ResultsFile read_results_file(const std::string& path) {
     std::string error;
     std::optional<GameResult> r = parse_game_line(fields, &error);
     if (!r) throw std::runtime_error(where + ": " + error);
-    if (seen.insert(r->game.index).second) file.games.push_back(std::move(*r));
+    on_game(std::move(*r), fields, where);
   }
+  return has_header;
+}
+
+}  // namespace
+
+ResultsFile read_results_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read results file " + path + ": " + std::strerror(errno));
+  ResultsFile file;
+  std::set<int64_t> seen;
+  const bool has_header = read_results_lines(
+      in, path, [&](const std::map<std::string, std::string>& fields) { file.header = fields; },
+      [&](GameResult&& r, const std::map<std::string, std::string>&, const std::string&) {
+        if (seen.insert(r.game.index).second) file.games.push_back(std::move(r));
+      });
   if (!has_header) throw std::runtime_error("results file " + path + " has no header line");
   return file;
 }
@@ -254,44 +275,32 @@ ResultsJournal::ResultsJournal(const std::string& path, const JournalHeader& hea
     content.resize(complete);
   }
   std::istringstream lines(content);
-  std::string line;
   std::set<int64_t> seen;
-  bool has_header = false;
-  for (int number = 1; std::getline(lines, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = "results file " + path + " line " + std::to_string(number);
-    std::map<std::string, std::string> fields;
-    if (!parse_flat_json(line, &fields)) throw std::runtime_error(where + " is not a JSON object of this program");
-    const std::string type = text_of(fields, "type");
-    if (!has_header) {
-      if (type != "header") throw std::runtime_error(where + ": expected the header line first");
-      if (text_of(fields, "hash") != header.hash)
-        throw std::runtime_error("results file " + path + " was written by a different tournament configuration (hash " +
-                                 text_of(fields, "hash") + ", this one " + header.hash +
-                                 "): use another tournament.out_dir, or delete the file to start over");
-      if (text_of(fields, "shard") != header.shard) {
-        const auto name = [](const std::string& shard) { return shard.empty() ? std::string("all games") : "shard " + shard; };
-        throw std::runtime_error("results file " + path + " holds " + name(text_of(fields, "shard")) + ", this run plays " +
-                                 name(header.shard) + ": use another tournament.out_dir per shard");
-      }
-      has_header = true;
-      continue;
-    }
-    if (type != "game") throw std::runtime_error(where + ": unknown line type '" + type + "'");
-    std::string error;
-    std::optional<GameResult> r = parse_game_line(fields, &error);
-    if (!r) throw std::runtime_error(where + ": " + error);
-    const int64_t i = r->game.index;
-    if (i < 0 || i >= static_cast<int64_t>(schedule.size()) || schedule[i].black != r->game.black ||
-        schedule[i].white != r->game.white || names.at(schedule[i].black) != text_of(fields, "black") ||
-        names.at(schedule[i].white) != text_of(fields, "white"))
-      throw std::runtime_error(where + ": game " + std::to_string(i) + " does not match this tournament's schedule");
-    if (!seen.insert(i).second) {
-      spdlog::warn("tournament: {}: game {} is recorded twice; keeping the first", where, i);
-      continue;
-    }
-    recorded_.push_back(std::move(*r));
-  }
+  const bool has_header = read_results_lines(
+      lines, path,
+      [&](const std::map<std::string, std::string>& fields) {
+        if (text_of(fields, "hash") != header.hash)
+          throw std::runtime_error("results file " + path + " was written by a different tournament configuration (hash " +
+                                   text_of(fields, "hash") + ", this one " + header.hash +
+                                   "): use another tournament.out_dir, or delete the file to start over");
+        if (text_of(fields, "shard") != header.shard) {
+          const auto name = [](const std::string& shard) { return shard.empty() ? std::string("all games") : "shard " + shard; };
+          throw std::runtime_error("results file " + path + " holds " + name(text_of(fields, "shard")) + ", this run plays " +
+                                   name(header.shard) + ": use another tournament.out_dir per shard");
+        }
+      },
+      [&](GameResult&& r, const std::map<std::string, std::string>& fields, const std::string& where) {
+        const int64_t i = r.game.index;
+        if (i < 0 || i >= static_cast<int64_t>(schedule.size()) || schedule[i].black != r.game.black ||
+            schedule[i].white != r.game.white || names.at(schedule[i].black) != text_of(fields, "black") ||
+            names.at(schedule[i].white) != text_of(fields, "white"))
+          throw std::runtime_error(where + ": game " + std::to_string(i) + " does not match this tournament's schedule");
+        if (!seen.insert(i).second) {
+          spdlog::warn("tournament: {}: game {} is recorded twice; keeping the first", where, i);
+          return;
+        }
+        recorded_.push_back(std::move(r));
+      });
   file_ = std::fopen(path.c_str(), "ab");
   if (!file_) throw std::runtime_error("cannot write results file " + path + ": " + std::strerror(errno));
   if (!has_header) {
