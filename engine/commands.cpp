@@ -13,6 +13,7 @@
 #include "latency_bench.h"
 #include "logging.h"
 #include "piskvork.h"
+#include "slurm_command.h"
 #include "terminal_play.h"
 #include "tournament_command.h"
 #include "tournament_merge.h"
@@ -58,9 +59,7 @@ std::string basename_of(const std::string& path) {
 
 // The folder of the running executable (where hearth.ini and plugins sit beside it).
 std::string executable_dir(const char* argv0) {
-  char buf[PATH_MAX];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  std::string path = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string(argv0 ? argv0 : "");
+  const std::string path = executable_path(argv0 ? argv0 : "");
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
@@ -81,6 +80,8 @@ const std::vector<Subcommand>& subcommands() {
        {"tournament", "game", "search", "time", "evaluator", "log"}, run_tournament},
       {"merge", "merge the results of tournament shards (tournament.shard i/n) into one summary",
        {"merge", "log"}, run_merge},
+      {"slurm", "run a tournament as a Slurm job array of shards and a merge job (--dry-run prints it)",
+       {"slurm", "tournament", "game", "search", "time", "evaluator", "log"}, run_slurm},
       {"config", "print a configuration file with every option at its default", {}, run_config},
   };
   return table;
@@ -93,6 +94,12 @@ const Subcommand* find_subcommand(const std::string& name) {
 }
 
 std::string program_version() { return HEARTH_VERSION; }
+
+std::string executable_path(const std::string& fallback) {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : fallback;
+}
 
 std::string program_usage() {
   std::ostringstream out;

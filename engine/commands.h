@@ -23,6 +23,8 @@ const std::vector<Subcommand>& subcommands();
 const Subcommand* find_subcommand(const std::string& name);
 
 std::string program_version();
+// The running program's absolute path (/proc/self/exe), or `fallback` if it cannot be read.
+std::string executable_path(const std::string& fallback);
 // `hearth --help`.
 std::string program_usage();
 

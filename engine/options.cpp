@@ -202,10 +202,49 @@ void add_tournament_options(std::vector<OptionSpec>& t) {
   // [merge]: `hearth merge` (tournament_merge.h).
   t.push_back(text("merge", "out", nullptr, true, "folder of the merged results.jsonl, summary.json and games/",
                    [](auto& s) -> auto& { return s.tournament.merge.out_dir; }));
-  t.push_back(text("merge", "inputs", nullptr, true, "the shards' tournament.out_dir folders, separated by ','",
+  t.push_back(text("merge", "inputs", nullptr, true, "the shards' tournament.out_dir folders, separated by ','; @FILE = the folders listed in FILE, one a line",
                    [](auto& s) -> auto& { return s.tournament.merge.inputs; }));
   t.push_back(flag("merge", "allow_missing", nullptr, "merge even if no shard played some games (exit 0)",
                    [](auto& s) -> auto& { return s.tournament.merge.allow_missing; }));
+}
+
+// [slurm]: `hearth slurm` (slurm_settings.h, slurm_command.h).
+void add_slurm_options(std::vector<OptionSpec>& t) {
+  t.push_back(integer("slurm", "shards", "shards", 0, 100000,
+                      "array tasks, one tournament shard each (tournament.shard i/n); 0 = not set (required)",
+                      [](auto& s) -> auto& { return s.slurm.shards; }));
+  t.push_back(text("slurm", "tasks", "tasks", false,
+                   "shards to submit: all, unfinished (shards whose results are incomplete) or a list like 0,3-5",
+                   [](auto& s) -> auto& { return s.slurm.tasks; }));
+  t.push_back(flag("slurm", "dry_run", "dry-run", "print the batch scripts and sbatch commands; submit nothing",
+                   [](auto& s) -> auto& { return s.slurm.dry_run; }));
+  t.push_back(flag("slurm", "wait", nullptr, "wait for the merge job, then report every shard (exit 1 if unfinished)",
+                   [](auto& s) -> auto& { return s.slurm.wait; }));
+  t.push_back(integer("slurm", "cpus_per_task", nullptr, 0, 100000,
+                      "CPUs per array task; 0 = tournament.concurrency x the players' largest search.threads",
+                      [](auto& s) -> auto& { return s.slurm.cpus_per_task; }));
+  t.push_back(text("slurm", "gres", "gres", true, "generic resources per task, e.g. gpu:1; empty = none",
+                   [](auto& s) -> auto& { return s.slurm.gres; }));
+  t.push_back(text("slurm", "partition", nullptr, true, "partition; empty = the cluster's default",
+                   [](auto& s) -> auto& { return s.slurm.partition; }));
+  t.push_back(text("slurm", "account", nullptr, true, "account to charge; empty = your default",
+                   [](auto& s) -> auto& { return s.slurm.account; }));
+  t.push_back(text("slurm", "time", nullptr, true, "time limit per task (Slurm format, e.g. 2:00:00); empty = the partition's",
+                   [](auto& s) -> auto& { return s.slurm.time_limit; }));
+  t.push_back(text("slurm", "mem", nullptr, true, "memory per task (e.g. 4G); empty = the cluster's default",
+                   [](auto& s) -> auto& { return s.slurm.mem; }));
+  t.push_back(integer("slurm", "max_running", nullptr, 0, 100000,
+                      "at most this many array tasks at once (--array=...%k); 0 = no limit",
+                      [](auto& s) -> auto& { return s.slurm.max_running; }));
+  t.push_back(text("slurm", "job_name", nullptr, true, "job name; empty = hearth-<last folder of tournament.out_dir>",
+                   [](auto& s) -> auto& { return s.slurm.job_name; }));
+  t.push_back(text("slurm", "sbatch_args", nullptr, true,
+                   "more sbatch options for both jobs, verbatim, separated by spaces (e.g. --qos=low)",
+                   [](auto& s) -> auto& { return s.slurm.sbatch_args; }));
+  t.push_back(text("slurm", "hearth", nullptr, true, "the hearth program as the nodes see it; empty = this program's path",
+                   [](auto& s) -> auto& { return s.slurm.hearth; }));
+  t.push_back(text("slurm", "sbatch", nullptr, false, "the sbatch program (squeue is looked for beside it, else on PATH)",
+                   [](auto& s) -> auto& { return s.slurm.sbatch; }));
 }
 
 std::vector<OptionSpec> build_table() {
@@ -384,6 +423,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(text("human_paced", "markdown", nullptr, true, "write the summary table here",
                    [](auto& s) -> auto& { return s.human_paced.markdown; }));
   add_tournament_options(t);
+  add_slurm_options(t);
   return t;
 }
 
@@ -490,6 +530,7 @@ std::string check_option_value(const OptionSpec& spec, const std::string& value)
     }
     case OptionKind::Text: {
       if (spec.section == "tournament" && spec.name == "shard") {
+        if (trim(v) == "slurm") return "";  // resolved by the tournament from Slurm's environment
         Shard shard;
         std::string error;
         return parse_shard(v, &shard, &error) ? "" : error;
@@ -670,6 +711,39 @@ std::string default_config_text() {
          "# Passed verbatim to the evaluator plugin as key = value; which keys exist depends on the\n"
          "# plugin (an unknown key is an error the plugin reports). Example for the torch plugin:\n"
          "# model = net.pt\n";
+  return out.str();
+}
+
+
+std::string changed_options_config_text(const Settings& s, const std::vector<std::string>& sections,
+                                        const std::vector<std::string>& skip) {
+  const Settings defaults;
+  const auto wanted = [&](const std::string& section) {
+    return sections.empty() || std::find(sections.begin(), sections.end(), section) != sections.end();
+  };
+  // Boost's INI reader ends a value at '#' and a line at a line break: such values cannot go in.
+  const auto line = [](const std::string& key, const std::string& name, const std::string& value) {
+    if (value.find_first_of("#\r\n") != std::string::npos)
+      throw OptionError("option '" + key + "': its value '" + value +
+                        "' holds '#' or a line break, which a configuration file cannot carry");
+    return name + " = " + value + "\n";
+  };
+  std::ostringstream out;
+  std::string current;
+  for (const auto& spec : option_table()) {
+    if (!wanted(spec.section) || std::find(skip.begin(), skip.end(), spec.key()) != skip.end()) continue;
+    const std::string value = spec.get(s);
+    if (value == spec.get(defaults)) continue;
+    if (spec.section != current) {
+      current = spec.section;
+      out << "\n[" << current << "]\n";
+    }
+    out << line(spec.key(), spec.name, value);
+  }
+  if (wanted("plugin") && !s.evaluator.plugin_options.empty()) {
+    out << "\n[plugin]\n";
+    for (const auto& [key, value] : s.evaluator.plugin_options) out << line("plugin." + key, key, value);
+  }
   return out.str();
 }
 

@@ -23,6 +23,7 @@
 #include "logging.h"
 #include "search.h"
 #include "time_manager.h"
+#include "slurm_settings.h"
 #include "tournament_settings.h"
 
 namespace hearth {
@@ -91,6 +92,7 @@ struct Settings {
   LatencySettings latency;
   HumanPacedSettings human_paced;
   TournamentSettings tournament;  // `hearth tournament` (tournament_settings.h)
+  SlurmSettings slurm;            // `hearth slurm` (slurm_settings.h)
 };
 
 // One bad option or value. what() is one line naming the option, the value and, for an INI file,
@@ -152,5 +154,11 @@ Settings load_settings(const std::vector<std::string>& args, const std::string& 
 std::string options_help(const std::vector<std::string>& sections = {});
 // A configuration file with every option commented out at its default (configs/hearth.ini).
 std::string default_config_text();
+// The options of `s` that differ from their defaults, in `sections` (all when empty; "plugin" for
+// the pass-through keys), as an INI file that apply_config_file reads back to the same values.
+// Keys (section.name) in `skip` are left out. Throws OptionError for a value a configuration
+// file cannot hold (one with '#' or a line break).
+std::string changed_options_config_text(const Settings& s, const std::vector<std::string>& sections,
+                                        const std::vector<std::string>& skip = {});
 
 }  // namespace hearth

@@ -50,8 +50,10 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
     if (!problem.empty()) fail(problem);
   }
   {
-    std::string problem;
-    if (!parse_shard(t_.shard, &shard_, &problem)) fail("option 'tournament.shard': " + problem);
+    std::string problem, shard_text;
+    if (!resolve_slurm_shard(t_.shard, &shard_text, &problem) || !parse_shard(shard_text, &shard_, &problem))
+      fail("option 'tournament.shard': " + problem);
+    t_.shard = shard_text;
   }
   if (t_.sprt && !shard_.whole())
     fail("SPRT decides on all the games so far: it cannot run in a shard (tournament.shard " + t_.shard + ")");
@@ -123,6 +125,11 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
   std::error_code ec;
   fs::create_directories(fs::path(out_dir_) / "games", ec);
   if (ec) fail("cannot create the output folder " + out_dir_ + ": " + ec.message());
+  try {
+    lock_ = std::make_unique<FolderLock>(out_dir_);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
   JournalHeader header;
   header.hash = hash_;
   header.games_total = static_cast<int64_t>(schedule_.size());

@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "folder_lock.h"
 #include "options.h"
 #include "tournament_game.h"
 #include "tournament_inprocess.h"
@@ -114,6 +115,7 @@ class Tournament {
   std::string hash_;
   std::string out_dir_;
   std::unique_ptr<EvaluatorPool> pool_;
+  std::unique_ptr<FolderLock> lock_;  // before journal_: released after the results file is closed
   std::unique_ptr<ResultsJournal> journal_;
   std::unique_ptr<Standings> standings_;
   int64_t resumed_ = 0;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "text_util.h"
 #include "tournament_journal.h"
 #include "tournament_records.h"
+#include "tournament_training.h"
 #include "tournament_results.h"
 
 namespace hearth {
@@ -20,6 +22,7 @@ namespace {
 
 struct ShardInput {
   std::string dir;
+  bool found = false;  // dir/results.jsonl exists
   ResultsFile file;
 };
 
@@ -46,6 +49,23 @@ std::vector<std::string> split(const std::string& text, char sep) {
   return items;
 }
 
+// merge.inputs as folders: items separated by ','; an item @FILE stands for the folders listed
+// in FILE, one per line (thousands of shards do not fit on one command line).
+std::vector<std::string> input_folders(const std::string& inputs) {
+  std::vector<std::string> folders;
+  for (const std::string& item : split(inputs, ',')) {
+    if (item.empty() || item[0] != '@') {
+      folders.push_back(item);
+      continue;
+    }
+    std::ifstream list(item.substr(1));
+    if (!list) throw MergeError("merge: cannot read the list of shard folders " + item.substr(1));
+    for (std::string line; std::getline(list, line);)
+      if (!trim(line).empty()) folders.push_back(trim(line));
+  }
+  return folders;
+}
+
 // Two recordings of one game are the same game if they end alike after the same stones (the
 // thinking times differ from run to run).
 bool same_game(const GameResult& a, const GameResult& b) {
@@ -56,6 +76,58 @@ void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc | std::ios::binary);
   out << text;
   if (!out.flush()) throw std::runtime_error("merge: cannot write " + path.string());
+}
+
+// Progress of one input; a whole-schedule input (no shard in its header) expects every game.
+ShardProgress progress_of(const ShardInput& in, int64_t schedule_games) {
+  ShardProgress p;
+  p.dir = in.dir;
+  p.found = in.found;
+  p.shard = field(in.file, "shard");
+  p.hash = field(in.file, "hash");
+  Shard shard;
+  std::string error;
+  if (!parse_shard(p.shard, &shard, &error)) throw MergeError("merge: " + in.dir + "/results.jsonl: shard " + error);
+  p.expected = shard.games_of(schedule_games);
+  p.recorded = static_cast<int64_t>(in.file.games.size());
+  return p;
+}
+
+// Writes out_dir/training.txt from the inputs' training.txt files: each merged game's lines from
+// the input whose copy of the game was kept, in index order. Returns the lines written; writes
+// nothing when no input has training data.
+int64_t merge_training(const std::vector<ShardInput>& inputs,
+                       const std::map<int64_t, std::pair<GameResult, size_t>>& games, const std::string& out_dir) {
+  std::vector<std::map<int64_t, std::vector<std::string>>> lines(inputs.size());
+  bool any = false;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const fs::path path = fs::path(inputs[k].dir) / "training.txt";
+    if (!inputs[k].found || !fs::exists(path)) continue;
+    any = true;
+    try {
+      lines[k] = read_training_lines(path.string());
+    } catch (const std::exception& e) {
+      throw MergeError(std::string("merge: ") + e.what());
+    }
+  }
+  if (!any) return 0;
+  std::string text;
+  int64_t count = 0;
+  std::vector<int64_t> without;
+  for (const auto& [index, entry] : games) {
+    const auto it = lines[entry.second].find(index);
+    if (it == lines[entry.second].end()) {
+      without.push_back(index);
+      continue;
+    }
+    for (const std::string& line : it->second) text += line + "\n";
+    count += static_cast<int64_t>(it->second.size());
+  }
+  if (!without.empty())
+    spdlog::warn("merge: {} game(s) have no training positions in their shard's training.txt: {}", without.size(),
+                 index_ranges(without));
+  write_file(fs::path(out_dir) / "training.txt", text);
+  return count;
 }
 
 }  // namespace
@@ -78,12 +150,23 @@ std::string index_ranges(const std::vector<int64_t>& sorted, size_t limit) {
   return out;
 }
 
+ShardProgress read_shard_progress(const std::string& dir) {
+  ShardInput in;
+  in.dir = dir;
+  const fs::path results = fs::path(dir) / "results.jsonl";
+  std::error_code ec;
+  in.found = fs::exists(results, ec);
+  if (!in.found) return progress_of(in, 0);
+  in.file = read_results_file(results.string());
+  return progress_of(in, number_field(in, "games_total"));
+}
+
 MergeReport merge_shards(const MergeSettings& m) {
   if (m.out_dir.empty()) throw MergeError("merge: merge.out is empty: the merged results need a folder");
   if (trim(m.inputs).empty())
     throw MergeError("merge: merge.inputs is empty: name the shards' folders, separated by ','");
   std::vector<ShardInput> inputs;
-  for (const std::string& dir : split(m.inputs, ',')) {
+  for (const std::string& dir : input_folders(m.inputs)) {
     if (dir.empty()) throw MergeError("merge: merge.inputs '" + m.inputs + "' has an empty folder name");
     std::error_code ec;
     for (const ShardInput& other : inputs)
@@ -92,8 +175,15 @@ MergeReport merge_shards(const MergeSettings& m) {
       throw MergeError("merge: merge.out " + m.out_dir + " is also an input: merge into another folder");
     ShardInput in;
     in.dir = dir;
+    const fs::path results = fs::path(dir) / "results.jsonl";
+    in.found = fs::exists(results, ec);
+    if (!in.found) {
+      spdlog::warn("merge: {} has no results.jsonl (a shard that never started?): no games from it", dir);
+      inputs.push_back(std::move(in));
+      continue;
+    }
     try {
-      in.file = read_results_file((fs::path(dir) / "results.jsonl").string());
+      in.file = read_results_file(results.string());
     } catch (const std::exception& e) {
       throw MergeError(std::string("merge: ") + e.what());
     }
@@ -101,9 +191,12 @@ MergeReport merge_shards(const MergeSettings& m) {
   }
 
   // One configuration: the first shard's is the reference.
-  const ShardInput& first = inputs.front();
+  const auto found = std::find_if(inputs.begin(), inputs.end(), [](const ShardInput& in) { return in.found; });
+  if (found == inputs.end())
+    throw MergeError("merge: no input has a results.jsonl (" + m.inputs + "): did any shard run?");
+  const ShardInput& first = *found;
   for (const ShardInput& in : inputs)
-    if (field(in.file, "hash") != field(first.file, "hash"))
+    if (in.found && field(in.file, "hash") != field(first.file, "hash"))
       throw MergeError("merge: " + in.dir + " and " + first.dir +
                        " were made from different tournament configurations (hash " + field(in.file, "hash") +
                        " vs " + field(first.file, "hash") + "): shards must share every setting but tournament.shard");
@@ -145,6 +238,14 @@ MergeReport merge_shards(const MergeSettings& m) {
   if (!report.missing.empty()) {
     spdlog::warn("merge: {} of {} games were played by no shard: {}", report.missing.size(), total,
                  index_ranges(report.missing));
+    for (const ShardInput& in : inputs) {
+      const ShardProgress p = progress_of(in, total);
+      if (p.complete()) continue;
+      if (p.found)  // (a folder without results was named when it was read)
+        spdlog::warn("merge: {}{} has {} of its {} games", in.dir, p.shard.empty() ? "" : " (shard " + p.shard + ")",
+                     p.recorded, p.expected);
+      report.incomplete.push_back(p);
+    }
     if (!m.allow_missing) {
       spdlog::error("merge: nothing written: run the missing shards (or resume them), or pass --merge.allow_missing on");
       return report;
@@ -177,6 +278,7 @@ MergeReport merge_shards(const MergeSettings& m) {
     }
   }
   write_file(fs::path(m.out_dir) / "results.jsonl", journal);
+  report.training_lines = merge_training(inputs, games, m.out_dir);
 
   SummaryInfo info;
   info.hash = header.hash;
@@ -210,7 +312,9 @@ int run_merge(const Settings& settings, std::istream&, std::ostream& out) {
   const fs::path dir(m.out_dir);
   out << report.summary_text << "Merged " << report.games_merged << " of " << report.games_total
       << " games: " << (dir / "results.jsonl").string() << ", summary: " << (dir / "summary.json").string()
-      << ", records: " << (dir / "games").string() << "\n";
+      << ", records: " << (dir / "games").string();
+  if (report.training_lines > 0) out << ", training data: " << (dir / "training.txt").string();
+  out << "\n";
   out.flush();
   return 0;
 }

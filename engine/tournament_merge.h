@@ -1,7 +1,12 @@
 // `hearth merge`: joins the results of tournament shards (tournament.shard i/n, each run with its
 // own tournament.out_dir) into one folder that looks like an unsharded run's: results.jsonl (the
 // games in index order), summary.json (the same summary, made by the same code,
-// tournament_results.h) and games/ (the shards' .psq/.sgf records, copied).
+// tournament_results.h), games/ (the shards' .psq/.sgf records, copied) and, in self-play,
+// training.txt (each game's positions from the shard whose copy of the game was kept, games in
+// index order; an unsharded run writes them in the order games end: compare sorted lines).
+//
+// An input folder without results.jsonl (a shard that never started) adds no games: its games
+// are reported missing, and each input short of games is named with its count.
 //
 // Checks, each a clear message:
 //   - every shard comes from the same configuration (the hash in results.jsonl): else an error
@@ -31,11 +36,28 @@ struct MergeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// How far the tournament (shard) whose out_dir is `dir` got, from its results.jsonl: the header's
+// shard and schedule size, and the distinct games recorded. A folder without results.jsonl (a
+// shard that never started) has found false and recorded 0.
+struct ShardProgress {
+  std::string dir;
+  bool found = false;     // dir/results.jsonl exists
+  std::string shard;      // the header's "i/n"; "" = the whole schedule
+  std::string hash;       // the configuration hash
+  int64_t expected = 0;   // games of the schedule in this shard
+  int64_t recorded = 0;   // distinct games recorded
+  bool complete() const { return found && recorded >= expected; }
+};
+// Throws std::runtime_error naming the file if results.jsonl exists but cannot be read or parsed.
+ShardProgress read_shard_progress(const std::string& dir);
+
 struct MergeReport {
   int64_t games_total = 0;           // games in the schedule
   int64_t games_merged = 0;          // distinct games found
   std::vector<int64_t> missing;      // indices that no shard recorded
   std::vector<int64_t> duplicates;   // indices recorded by more than one shard (identically)
+  std::vector<ShardProgress> incomplete;  // inputs short of games (or without results.jsonl)
+  int64_t training_lines = 0;        // lines written to training.txt (0: no input had one)
   bool written = false;              // the output folder was written
   std::string summary_text;          // the standings table (when written)
 };

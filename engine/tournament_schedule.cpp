@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace hearth {
@@ -68,6 +69,26 @@ bool parse_shard(const std::string& text, Shard* out, std::string* error) {
   if (i < 0 || i >= n) return bad("names shard " + std::to_string(i) + " of " + std::to_string(n) + ": i must be 0.." + std::to_string(n - 1));
   *out = Shard{i, n};
   return true;
+}
+
+bool resolve_slurm_shard(const std::string& text, std::string* resolved, std::string* error) {
+  if (text != "slurm") {
+    *resolved = text;
+    return true;
+  }
+  const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
+  const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
+  if (!id || !count || !*id || !*count) {
+    *error = "'slurm' takes the shard from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, which are not set "
+             "(not a Slurm array task?): give the shard as i/n";
+    return false;
+  }
+  *resolved = std::string(id) + "/" + count;
+  Shard shard;
+  std::string problem;
+  if (parse_shard(*resolved, &shard, &problem)) return true;
+  *error = "'slurm' gave " + problem + " (an array whose task ids are not 0..count-1? give the shard as i/n)";
+  return false;
 }
 
 std::string fnv1a_hex(const std::string& text) {

@@ -51,11 +51,19 @@ struct Shard {
   bool whole() const { return count == 1; }
   bool has(int64_t game_index) const { return game_index % count == index; }
   std::string text() const { return whole() ? "" : std::to_string(index) + "/" + std::to_string(count); }
+  // Games of a schedule of `total` games in this shard.
+  int64_t games_of(int64_t total) const { return total > index ? (total - index + count - 1) / count : 0; }
 };
 
 // Parses tournament.shard: "" (the whole schedule) or "i/n" with 0 <= i < n. On a bad value
 // returns false and sets *error to the reason (without the option's name).
 bool parse_shard(const std::string& text, Shard* out, std::string* error);
+
+// tournament.shard "slurm": this Slurm array task's shard, "i/n" from SLURM_ARRAY_TASK_ID and
+// SLURM_ARRAY_TASK_COUNT (for a script submitted as one array of n tasks numbered 0..n-1; a task
+// resubmitted alone runs in an array of 1, so `hearth slurm` writes i/n out instead). Any other
+// text is returned unchanged. On failure returns false and sets *error (without the option's name).
+bool resolve_slurm_shard(const std::string& text, std::string* resolved, std::string* error);
 
 // 64-bit FNV-1a of `text` as 16 hex digits: the configuration hash that a results file carries.
 std::string fnv1a_hex(const std::string& text);

@@ -174,4 +174,26 @@ void filter_training_file(const std::string& path, const std::set<int64_t>& keep
   if (ec) throw std::runtime_error("cannot replace " + path + ": " + ec.message());
 }
 
+std::map<int64_t, std::vector<std::string>> read_training_lines(const std::string& path) {
+  std::map<int64_t, std::vector<std::string>> by_game;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return by_game;
+  std::ostringstream all;
+  all << in.rdbuf();
+  std::string text = all.str();
+  // A last line without its newline was cut off by a crash in mid-write: its game was never
+  // recorded in results.jsonl, so the line is dropped like the resume does.
+  const size_t end = text.rfind('\n');
+  text.resize(end == std::string::npos ? 0 : end + 1);
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    std::string error;
+    const std::optional<TrainingSample> sample = parse_training_line(line, &error);
+    if (!sample) throw std::runtime_error(path + " line " + std::to_string(number) + ": " + error);
+    by_game[sample->game].push_back(line);
+  }
+  return by_game;
+}
+
 }  // namespace hearth

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -57,5 +58,10 @@ std::optional<TrainingSample> parse_training_line(const std::string& line, std::
 // Rewrites `path` keeping only the lines of the games in `keep` (resume). A missing file is fine.
 // Throws std::runtime_error if the file cannot be rewritten.
 void filter_training_file(const std::string& path, const std::set<int64_t>& keep);
+
+// The lines of a training file grouped by game index, each kept as written (merge). A missing
+// file gives an empty map; a last line without its newline (a crash in mid-write) is dropped.
+// Throws std::runtime_error naming the file and line for any other line that is not a sample.
+std::map<int64_t, std::vector<std::string>> read_training_lines(const std::string& path);
 
 }  // namespace hearth

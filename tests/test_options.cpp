@@ -178,6 +178,39 @@ TEST_CASE("configs/hearth.ini is the generated default file, and every line in i
   }
 }
 
+
+TEST_CASE("changed options as an INI file read back to the same settings") {
+  const Settings s = load_settings({"--players", "heuristic visits=40; uniform", "--games", "8", "--threads", "3",
+                                    "--slurm.gres", "gpu:1", "--shards", "4", "--tasks", "0,2", "--plugin.model",
+                                    "net.pt", "--game.rule", "standard"},
+                                   "");
+  const std::string text = changed_options_config_text(s, {}, {"slurm.tasks"});
+  CHECK(contains(text, "[tournament]\nplayers = heuristic visits=40; uniform\ngames = 8\n"));
+  CHECK(contains(text, "[plugin]\nmodel = net.pt\n"));
+  CHECK_FALSE(contains(text, "tasks"));       // skipped
+  CHECK_FALSE(contains(text, "c_puct"));      // at its default
+  const std::string tmp = "/tmp/hearth_test_options_changed.ini";
+  std::ofstream(tmp) << text;
+  const Settings loaded = load_settings({"--config", tmp}, "");
+  const Settings defaults;
+  for (const auto& spec : option_table()) {
+    CAPTURE(spec.key());
+    CHECK(spec.get(loaded) == spec.get(spec.key() == "slurm.tasks" ? defaults : s));
+  }
+  CHECK(loaded.evaluator.plugin_options == s.evaluator.plugin_options);
+  // Only the sections asked for.
+  CHECK(changed_options_config_text(s, {"search"}) == "\n[search]\nthreads = 3\n");
+
+  // A value an INI file cannot hold is refused, naming the option.
+  Settings hash = s;
+  hash.tournament.players = "heuristic name=a#1";
+  try {
+    changed_options_config_text(hash, {});
+    FAIL("a '#' was written into an INI file");
+  } catch (const OptionError& e) {
+    CHECK(contains(e.what(), "tournament.players"));
+  }
+}
 TEST_CASE("--help text lists the options of the requested sections") {
   const std::string all = options_help();
   for (const auto& spec : option_table()) CHECK(contains(all, spec.key()));

@@ -163,14 +163,16 @@ TEST_CASE("SPRT stops the run once decided") {
   s.tournament.sprt = true;
   s.tournament.sprt_elo0 = 0;
   s.tournament.sprt_elo1 = 200;
-  Tournament t(s);
-  const RunReport report = t.run();
-  CHECK_FALSE(report.complete);
-  CHECK(report.recorded < 60);
-  CHECK(contains(report.stopped, "H0 accepted"));
-  const SprtResult r = sprt(t.standings().pairing(0), SprtSettings{0, 200, 0.05, 0.05});
-  CHECK(r.decision == SprtDecision::AcceptH0);
-  // Decided: a rerun plays nothing more.
+  {
+    Tournament t(s);
+    const RunReport report = t.run();
+    CHECK_FALSE(report.complete);
+    CHECK(report.recorded < 60);
+    CHECK(contains(report.stopped, "H0 accepted"));
+    const SprtResult r = sprt(t.standings().pairing(0), SprtSettings{0, 200, 0.05, 0.05});
+    CHECK(r.decision == SprtDecision::AcceptH0);
+  }
+  // Decided: a rerun (once the first has ended) plays nothing more.
   Tournament again(s);
   CHECK(again.run().played == 0);
 }

@@ -223,9 +223,10 @@ TEST_CASE("a partial run resumes to the same results as a full run; a torn last 
     CHECK(b.at(index).moves_text == r.moves_text);  // deterministic games: the very same
     CHECK(b.at(index).outcome == r.outcome);
   }
-  // Complete: running again plays nothing.
-  Tournament again(part);
-  CHECK(again.run().played == 0);
+  {  // Complete: running again plays nothing.
+    Tournament again(part);
+    CHECK(again.run().played == 0);
+  }
 
   // Another configuration may not append to these results.
   Settings other = settings_for(part_dir, "heuristic visits=81; uniform visits=80", 8);

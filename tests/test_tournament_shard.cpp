@@ -4,6 +4,8 @@
 // shard values are refused before any game. In-process heuristic/uniform players on 9x9.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -321,4 +323,135 @@ TEST_CASE("a shard's folder resumes only that shard") {
   CHECK(contains(error, "shard 0/2"));
   CHECK(contains(error, "shard 1/2"));
   CHECK(contains(construction_error(settings_for(p.shard0, "")), "all games"));
+}
+
+namespace {
+
+std::vector<std::string> sorted_lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("self-play shards merge into the unsharded run's training data") {
+  const auto selfplay = [](const fs::path& out, const std::string& shard) {
+    Settings s = settings_for(out, shard);
+    s.tournament.players = "uniform visits=30";
+    s.tournament.selfplay = true;
+    s.tournament.games = 6;
+    return s;
+  };
+  const fs::path full = scratch("selfplay_full"), merged = scratch("selfplay_merged");
+  play(selfplay(full, ""));
+  std::string inputs;
+  for (int i = 0; i < 3; ++i) {
+    const fs::path shard = scratch("selfplay_shard" + std::to_string(i));
+    play(selfplay(shard, std::to_string(i) + "/3"));
+    inputs += (i ? "," : "") + shard.string();
+  }
+  MergeSettings m;
+  m.out_dir = merged.string();
+  m.inputs = inputs;
+  const MergeReport report = merge_shards(m);
+  REQUIRE(report.written);
+  const std::vector<std::string> expected = sorted_lines(full / "training.txt");
+  REQUIRE(expected.size() > 6);  // several positions per game
+  CHECK(report.training_lines == static_cast<int64_t>(expected.size()));
+  CHECK(sorted_lines(merged / "training.txt") == expected);
+  // Written in game order: the game field never decreases.
+  std::ifstream in(merged / "training.txt");
+  int64_t last = -1;
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string version;
+    int64_t game = -1;
+    fields >> version >> game;
+    CHECK(game >= last);
+    last = game;
+  }
+}
+
+TEST_CASE("inputs listed in @FILE; a shard folder without results is named, its games missing") {
+  const Played& p = played();
+  const fs::path list = scratch("input_list") / "shards.txt";
+  fs::create_directories(list.parent_path());
+  const fs::path never = scratch("never_started");
+  std::ofstream(list) << p.shard0.string() << "\n\n" << never.string() << "\n";
+  MergeSettings m;
+  m.out_dir = scratch("merged_from_list").string();
+  m.inputs = "@" + list.string();
+  const MergeReport report = merge_shards(m);
+  CHECK_FALSE(report.written);
+  CHECK(report.missing == std::vector<int64_t>{1, 3, 5, 7, 9, 11});
+  REQUIRE(report.incomplete.size() == 1);
+  CHECK(report.incomplete[0].dir == never.string());
+  CHECK_FALSE(report.incomplete[0].found);
+
+  // With shard 1 listed too, the list merges like the folders named one by one.
+  std::ofstream(list, std::ios::app) << p.shard1.string() << "\n";
+  const MergeReport all = merge_shards(m);
+  REQUIRE(all.written);
+  CHECK(all.games_merged == 12);
+  CHECK(timeless_summary(m.out_dir) == timeless_summary(p.full));
+
+  m.inputs = "@" + (scratch("input_list") / "absent.txt").string();
+  CHECK(contains(merge_error(m), "absent.txt"));
+  m.inputs = never.string();
+  CHECK(contains(merge_error(m), "no input has a results.jsonl"));
+}
+
+TEST_CASE("read_shard_progress tells a finished shard from a partial or absent one") {
+  const Played& p = played();
+  const ShardProgress done = read_shard_progress(p.shard1.string());
+  CHECK(done.found);
+  CHECK(done.shard == "1/2");
+  CHECK(done.expected == 6);
+  CHECK(done.recorded == 6);
+  CHECK(done.complete());
+
+  const fs::path partial = scratch("partial_shard");
+  Settings s = settings_for(partial, "1/3");
+  s.tournament.max_games = 2;
+  play(s);
+  const ShardProgress part = read_shard_progress(partial.string());
+  CHECK(part.shard == "1/3");
+  CHECK(part.expected == 4);  // indices 1, 4, 7, 10
+  CHECK(part.recorded == 2);
+  CHECK_FALSE(part.complete());
+  CHECK_FALSE(read_shard_progress(scratch("no_shard_here").string()).found);
+}
+
+TEST_CASE("one tournament at a time writes a folder") {
+  const fs::path out = scratch("locked");
+  Settings s = settings_for(out, "0/2");
+  {
+    Tournament first(s);
+    const std::string error = construction_error(s);
+    CHECK(contains(error, "another hearth"));
+    CHECK(contains(error, out.string()));
+  }
+  CHECK(construction_error(s).empty());  // released with the first
+}
+
+TEST_CASE("tournament.shard slurm takes the shard from the Slurm array task's environment") {
+  const fs::path out = scratch("slurm_env");
+  ::setenv("SLURM_ARRAY_TASK_ID", "1", 1);
+  ::setenv("SLURM_ARRAY_TASK_COUNT", "3", 1);
+  {
+    Tournament t(settings_for(out, "slurm"));
+    CHECK(t.shard().index == 1);
+    CHECK(t.shard().count == 3);
+    CHECK(t.shard_games() == 4);
+  }
+  CHECK(read_results_file((out / "results.jsonl").string()).header.at("shard") == "1/3");
+  ::setenv("SLURM_ARRAY_TASK_ID", "3", 1);
+  ::setenv("SLURM_ARRAY_TASK_COUNT", "2", 1);  // e.g. --array=1,3: ids are not 0..count-1
+  CHECK(contains(construction_error(settings_for(scratch("slurm_env_bad"), "slurm")), "give the shard as i/n"));
+  ::unsetenv("SLURM_ARRAY_TASK_ID");
+  ::unsetenv("SLURM_ARRAY_TASK_COUNT");
+  CHECK(contains(construction_error(settings_for(scratch("slurm_env_none"), "slurm")), "SLURM_ARRAY_TASK_ID"));
 }
