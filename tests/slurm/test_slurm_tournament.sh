@@ -9,6 +9,7 @@
 #      merge job refuses to merge, and shard 2 resumed without replaying its first game.
 #   3. The obstacle removed, `--slurm.tasks unfinished` resubmits task 3 alone; the merge then
 #      equals the reference run: games, results, standings and records (times aside).
+#   4. Self-play as 3 shards: the merged training.txt holds the unsharded run's positions.
 #
 # Usage: test_slurm_tournament.sh HEARTH WORK_DIR    (exit 77 = skipped: not root)
 set -euo pipefail
@@ -96,4 +97,14 @@ for psq in "$work/reference"/games/*.psq; do
   check "record $name" diff <(sed -E 's/^([0-9]+,[0-9]+),[0-9]+$/\1/' "$psq") \
     <(sed -E 's/^([0-9]+,[0-9]+),[0-9]+$/\1/' "$run/games/$name")
 done
-echo "PASS: 4 shards through Slurm, one failed and resubmitted alone, merged = unsharded run"
+
+# 4. Self-play through Slurm: the merged training data are the unsharded run's.
+selfplay=(--game.board_size 9 --players "uniform visits=30" --tournament.players_dir "$players_dir" --selfplay on
+  --games 6 --time.turn_ms 600000 --tournament.timeout_margin_ms 600000)
+"$hearth" tournament "${selfplay[@]}" --out "$work/selfplay-reference" >/dev/null
+"$hearth" slurm "${selfplay[@]}" --out "$work/selfplay" --shards 3 --slurm.wait on | tee "$work/submit3.txt"
+check "self-play merged" grep -q "merged the shards" "$work/submit3.txt"
+check "training data like the unsharded run's" diff <(sort "$work/selfplay-reference/training.txt") \
+  <(sort "$work/selfplay/training.txt")
+check "training data present" test "$(wc -l <"$work/selfplay/training.txt")" -gt 6
+echo "PASS: 4 shards through Slurm, one failed and resubmitted alone, merged = unsharded run; self-play training data merged"
