@@ -455,3 +455,24 @@ TEST_CASE("tournament.shard slurm takes the shard from the Slurm array task's en
   ::unsetenv("SLURM_ARRAY_TASK_COUNT");
   CHECK(contains(construction_error(settings_for(scratch("slurm_env_none"), "slurm")), "SLURM_ARRAY_TASK_ID"));
 }
+
+TEST_CASE("merges merge again: groups of shards (allow_missing), then the groups") {
+  const Played& p = played();
+  MergeSettings group;
+  group.allow_missing = true;
+  group.out_dir = scratch("group_a").string();
+  group.inputs = p.shard0.string();
+  REQUIRE(merge_shards(group).written);
+  group.out_dir = scratch("group_b").string();
+  group.inputs = p.shard1.string();
+  REQUIRE(merge_shards(group).written);
+  MergeSettings all;
+  all.out_dir = scratch("groups_merged").string();
+  const fs::path groups = fs::path(HEARTH_BINARY_DIR) / "test_scratch" / "tournament_shard";
+  all.inputs = (groups / "group_a").string() + "," + (groups / "group_b").string();
+  const MergeReport report = merge_shards(all);
+  REQUIRE(report.written);
+  CHECK(report.games_merged == 12);
+  CHECK(report.duplicates.empty());
+  CHECK(timeless_summary(all.out_dir) == timeless_summary(p.full));
+}
