@@ -3,8 +3,8 @@
 # Usage: ./build.sh [extra cmake -D options]
 set -euo pipefail
 cd "$(dirname "$0")"
-# slurm-wlm, munge, procps and iproute2: the one-node Slurm cluster of the tests (tests/slurm).
-packages="cmake ninja-build g++ libtorch-dev libboost-dev libboost-program-options-dev libspdlog-dev doctest-dev slurm-wlm munge procps iproute2"
+# slurm-wlm, munge and procps: the one-node Slurm cluster of the tests (tests/slurm).
+packages="cmake ninja-build g++ libtorch-dev libboost-dev libboost-program-options-dev libspdlog-dev doctest-dev slurm-wlm munge procps"
 missing=""
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
 if [ -n "$missing" ]; then

@@ -111,7 +111,7 @@ std::string shard_script(const SlurmPlan& plan) {
        "# The shard count is written out, not read from SLURM_ARRAY_TASK_COUNT: a task resubmitted alone\n"
        "# runs in an array of its own, whose count is 1.\n"
        "echo \"hearth: shard $SLURM_ARRAY_TASK_ID/" + n + " (array job ${SLURM_ARRAY_JOB_ID:-?}, ${SLURM_ARRAY_TASK_COUNT:-?} "
-       "tasks) on $(hostname) at $(date -Is)\" >&2\n"
+       "tasks) on $(hostname)${CUDA_VISIBLE_DEVICES:+ with GPU $CUDA_VISIBLE_DEVICES} at $(date -Is)\" >&2\n"
        "exec " + shell_quote(plan.hearth) + " tournament --config " + shell_quote(plan.config_file()) +
        " --tournament.shard \"$SLURM_ARRAY_TASK_ID/" + n + "\" --tournament.out_dir " +
        shell_quote(plan.out_dir + "/shards/") + "\"$SLURM_ARRAY_TASK_ID\"\n";

@@ -107,9 +107,18 @@ pick_port() {
   die "no two free consecutive TCP ports from ${HEARTH_SLURM_PORT:-16817} upwards"
 }
 
+# Optional: HEARTH_SLURM_GPUS=N declares GPUs /dev/nvidia0..N-1 as generic resources (gres.conf
+# beside slurm.conf), so jobs can ask --gres gpu:K and Slurm sets their CUDA_VISIBLE_DEVICES.
+# HEARTH_SLURM_PLUGIN_DIR: Slurm's plugins when they are not where the package puts them (e.g.
+# unpacked with dpkg -x on a machine without the package).
 write_conf() {
-  local port=$1 host mem
+  local port=$1 host mem gpus=${HEARTH_SLURM_GPUS:-0} gres=""
   host=$(hostname -s)
+  rm -f "$DIR/gres.conf"
+  if ((gpus > 0)); then
+    gres="Gres=gpu:$gpus"
+    echo "Name=gpu File=/dev/nvidia[0-$((gpus - 1))]" >"$DIR/gres.conf"
+  fi
   mem=$(free -m | awk '/^Mem:/ { print int($2 * 0.95) }') # slurmd drains a node claiming too much
   cat >"$CONF" <<EOF
 # Written by tests/slurm/cluster.sh; every path lives under $DIR.
@@ -143,7 +152,9 @@ MinJobAge=4
 ReturnToService=2
 MpiDefault=none
 MailProg=/bin/true
-NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$(nproc) RealMemory=$mem State=UNKNOWN
+${gres:+GresTypes=gpu}
+${HEARTH_SLURM_PLUGIN_DIR:+PluginDir=$HEARTH_SLURM_PLUGIN_DIR}
+NodeName=$host NodeAddr=127.0.0.1 NodeHostname=$host CPUs=$(nproc) RealMemory=$mem $gres State=UNKNOWN
 PartitionName=hearth Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 }
@@ -234,8 +245,8 @@ main() {
     for cmd in slurmctld slurmd sinfo scancel munged munge unmunge mungekey runuser; do
       command -v "$cmd" >/dev/null || die "'$cmd' not found; apt-get install slurm-wlm munge"
     done
-    for cmd in pgrep free ss; do
-      command -v "$cmd" >/dev/null || die "'$cmd' not found; apt-get install procps iproute2"
+    for cmd in pgrep free; do
+      command -v "$cmd" >/dev/null || die "'$cmd' not found; apt-get install procps"
     done
   fi
   case $1 in
