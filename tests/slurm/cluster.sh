@@ -115,6 +115,9 @@ write_conf() {
   local port=$1 host mem gpus=${HEARTH_SLURM_GPUS:-0} gres=""
   host=$(hostname -s)
   rm -f "$DIR/gres.conf"
+  # slurmd sets up its cgroup plugin even with proctrack/linuxproc; on a cgroup-v2-only machine
+  # without systemd it must make its directories itself instead of asking systemd over dbus.
+  echo "IgnoreSystemd=yes" >"$DIR/cgroup.conf"
   if ((gpus > 0)); then
     gres="Gres=gpu:$gpus"
     echo "Name=gpu File=/dev/nvidia[0-$((gpus - 1))]" >"$DIR/gres.conf"
