@@ -240,8 +240,9 @@ int run_slurm(const Settings& settings, std::istream&, std::ostream& out) {
   const CommandOutput array = run_command(shard_argv);
   const std::string array_id = array.ok() ? parse_job_id(array.out) : "";
   if (array_id.empty()) {
-    spdlog::error("slurm: submitting the shards failed: {} {} ({})", command_line(shard_argv), array.describe(),
-                  trim(array.out + array.err));
+    spdlog::error("slurm: submitting the shards failed: {}: {}{}", command_line(shard_argv), array.describe(),
+                  array.started ? (array.ok() ? " (no job id in its output: " + trim(array.out) + ")" : "")
+                                : " (is Slurm installed here? slurm.sbatch names the sbatch program)");
     return 1;
   }
   out << "Submitted " << plan.tasks.size() << " of " << plan.slurm.shards << " shards (" << array_spec(plan.tasks, 0)
