@@ -39,23 +39,27 @@ void check_no_blanks(const std::string& what, const std::string& value) {
 
 std::string shard_text(int i, int n) { return std::to_string(i) + "/" + std::to_string(n); }
 
-// The shards whose results are incomplete. A shard folder holding another split (another
-// slurm.shards) is refused: its games would never merge. (One holding another configuration is
-// refused by its task, which checks the hash before playing.)
+// Shard i's progress. A shard folder holding another split (another slurm.shards) is refused: its
+// games would never merge. (One holding another configuration is refused by its task, which
+// checks the hash before playing.) Throws SlurmError.
+ShardProgress shard_progress(const SlurmPlan& plan, int i) {
+  ShardProgress p;
+  try {
+    p = read_shard_progress(plan.shard_dir(i));
+  } catch (const std::exception& e) {
+    throw SlurmError(e.what());
+  }
+  if (p.found && p.shard != shard_text(i, plan.slurm.shards) && !(plan.slurm.shards == 1 && p.shard.empty()))
+    throw SlurmError(plan.shard_dir(i) + " holds shard " + (p.shard.empty() ? "(none)" : p.shard) + ", not " +
+                     shard_text(i, plan.slurm.shards) + ": keep slurm.shards as it was, or use another tournament.out_dir");
+  return p;
+}
+
+// The shards whose results are incomplete.
 std::vector<int> unfinished_shards(const SlurmPlan& plan) {
   std::vector<int> tasks;
-  for (int i = 0; i < plan.slurm.shards; ++i) {
-    ShardProgress p;
-    try {
-      p = read_shard_progress(plan.shard_dir(i));
-    } catch (const std::exception& e) {
-      throw SlurmError(e.what());
-    }
-    if (p.found && p.shard != shard_text(i, plan.slurm.shards) && !(plan.slurm.shards == 1 && p.shard.empty()))
-      throw SlurmError(plan.shard_dir(i) + " holds shard " + (p.shard.empty() ? "(none)" : p.shard) + ", not " +
-                       shard_text(i, plan.slurm.shards) + ": keep slurm.shards as it was, or use another tournament.out_dir");
-    if (!p.complete()) tasks.push_back(i);
-  }
+  for (int i = 0; i < plan.slurm.shards; ++i)
+    if (!shard_progress(plan, i).complete()) tasks.push_back(i);
   return tasks;
 }
 
@@ -169,10 +173,10 @@ std::string now_text() {
 bool report_shards(const SlurmPlan& plan, std::ostream& out) {
   std::vector<int> unfinished;
   for (int i = 0; i < plan.slurm.shards; ++i) {
-    ShardProgress p;
+    ShardProgress p;  // (unreadable: reported, and counted unfinished)
     try {
-      p = read_shard_progress(plan.shard_dir(i));
-    } catch (const std::exception& e) {
+      p = shard_progress(plan, i);
+    } catch (const SlurmError& e) {
       spdlog::error("slurm: {}", e.what());
     }
     if (p.complete()) continue;
