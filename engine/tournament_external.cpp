@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <csignal>
 #include <climits>
 #include <cstdio>
 
@@ -51,6 +52,13 @@ void ExternalPlayer::kill(const std::string& why) {
 bool ExternalPlayer::send(const std::string& line, Clock::time_point deadline) {
   spdlog::trace("tournament: {} < {}", spec_.name, line);
   return process_ && process_->write_line(line, deadline);
+}
+
+Fault ExternalPlayer::gone(const std::string& what) {
+  Fault fault{Termination::Crash, what + gone_detail()};  // gone_detail() reaps the process first
+  const int sig = process_ ? process_->end_signal() : 0;
+  fault.outside_signal = sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
+  return fault;
 }
 
 std::string ExternalPlayer::gone_detail() {
@@ -116,7 +124,7 @@ std::optional<Fault> ExternalPlayer::start_game(int size, Rule rule) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(start_timeout_ms_);
   const std::string start = "START " + std::to_string(size);
   if (!send(start, deadline)) {
-    const Fault fault{Termination::Crash, "the engine is gone before START: " + gone_detail()};
+    const Fault fault = gone("the engine is gone before START: ");
     kill("gone");
     return fault;
   }
@@ -128,7 +136,7 @@ std::optional<Fault> ExternalPlayer::start_game(int size, Rule rule) {
   else if (wait == Wait::Reply && first_word_upper(line) != "OK")
     fault = Fault{Termination::Garbage, "answered " + start + " with " + shown(line) + " instead of OK"};
   else if (wait == Wait::Eof)
-    fault = Fault{Termination::Crash, "exited before answering " + start + ": " + gone_detail()};
+    fault = gone("exited before answering " + start + ": ");
   else if (wait == Wait::Timeout)
     fault = Fault{Termination::Timeout, "no OK to " + start + " within " + std::to_string(start_timeout_ms_) + " ms" +
                                             (last_error_.empty() ? "" : "; it said " + shown(last_error_))};
@@ -150,9 +158,9 @@ std::optional<Fault> ExternalPlayer::start_game(int size, Rule rule) {
   };
   for (const std::string& info : infos) {
     if (!send(info, deadline)) {
-      const Fault gone{Termination::Crash, "the engine is gone after START: " + gone_detail()};
+      const Fault gone_fault = gone("the engine is gone after START: ");
       kill("gone");
-      return gone;
+      return gone_fault;
     }
   }
   known_moves_ = 0;
@@ -192,7 +200,7 @@ MoveAnswer ExternalPlayer::think(const MoveRequest& request) {
   }
   for (const std::string& line : lines) {
     if (!send(line, deadline)) {
-      answer.fault = Fault{Termination::Crash, "the engine is gone: " + gone_detail()};
+      answer.fault = gone("the engine is gone: ");
       kill("gone");
       return answer;
     }
@@ -210,7 +218,7 @@ MoveAnswer ExternalPlayer::think(const MoveRequest& request) {
       answer.fault = Fault{Termination::Garbage, "replied with a line over 64 KiB instead of a move"};
       break;
     case Wait::Eof:
-      answer.fault = Fault{Termination::Crash, "exited while thinking: " + gone_detail()};
+      answer.fault = gone("exited while thinking: ");
       break;
     case Wait::Timeout:
       answer.fault = Fault{Termination::Timeout, "no move within " + std::to_string(request.wait_ms) +

@@ -52,6 +52,7 @@ class ExternalPlayer : public GamePlayer {
   Wait next_reply(std::string* line, Clock::time_point deadline, bool error_is_reply = false);
   bool send(const std::string& line, Clock::time_point deadline);
   std::string gone_detail();  // "exited with status 3" and the last ERROR line, for a crash
+  Fault gone(const std::string& what);  // a Crash fault: `what`, then gone_detail()
   void kill(const std::string& why);
 
   const PlayerSpec& spec_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 namespace hearth {
 namespace {
@@ -50,12 +51,21 @@ GameRecord play_game(const ScheduledGame& game, const Opening& opening, const Ga
     faulted[loser == Stone::Black ? 0 : 1] = why != Termination::Aborted;
   };
 
+  // A fault counts only if the tournament is not being stopped. An engine ended by an outside
+  // signal gets up to a second for that stop to arrive (Fault::outside_signal): when Slurm
+  // cancels a job, the engines may die of its SIGTERM before this process has seen its own.
+  const auto stopping = [&](const Fault& fault) {
+    for (int i = 0; fault.outside_signal && i < 100 && !stop.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return stop.load();
+  };
+
   bool decided = false;
   for (Stone colour : {Stone::Black, Stone::White}) {
     GameSide& side = colour == Stone::Black ? black : white;
     const std::optional<Fault> problem = side.player->new_game(config.size, config.rule, side.seed);
     if (problem) {
-      lose(colour, stop.load() ? Termination::Aborted : problem->kind, "cannot start the game: " + problem->detail);
+      lose(colour, stopping(*problem) ? Termination::Aborted : problem->kind, "cannot start the game: " + problem->detail);
       decided = true;
       break;
     }
@@ -87,7 +97,7 @@ GameRecord play_game(const ScheduledGame& game, const Opening& opening, const Ga
     used_ms[c] += elapsed;
 
     if (answer.fault) {
-      lose(colour, stop.load() ? Termination::Aborted : answer.fault->kind, answer.fault->detail);
+      lose(colour, stopping(*answer.fault) ? Termination::Aborted : answer.fault->kind, answer.fault->detail);
       decided = true;
       break;
     }

@@ -42,6 +42,10 @@ struct MoveRequest {
 struct Fault {
   Termination kind = Termination::Error;
   std::string detail;
+  // The engine died of SIGTERM, SIGINT or SIGHUP: perhaps sent by whatever is stopping the whole
+  // tournament (Slurm cancelling or preempting the job signals every process in it). The referee
+  // then waits a moment for the tournament's own stop before calling it a loss (play_game).
+  bool outside_signal = false;
 };
 
 struct MoveAnswer {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
@@ -47,6 +48,8 @@ class ChildProcess {
   // for it; "still running" if it has not.
   std::string exit_description(std::chrono::milliseconds wait);
   pid_t pid() const { return pid_; }
+  // The signal that ended the child (0: still running, not reaped yet, or it exited).
+  int end_signal() const { return reaped_ && WIFSIGNALED(status_) ? WTERMSIG(status_) : 0; }
 
  private:
   bool reap(std::chrono::milliseconds wait);  // true once the child is reaped

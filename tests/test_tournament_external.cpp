@@ -4,12 +4,16 @@
 // with that reason, is restarted, and the tournament goes on; SPRT ends a run once decided.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/logging.h"
@@ -175,4 +179,37 @@ TEST_CASE("SPRT stops the run once decided") {
   // Decided: a rerun (once the first has ended) plays nothing more.
   Tournament again(s);
   CHECK(again.run().played == 0);
+}
+
+TEST_CASE("an engine ended by SIGTERM while the tournament is being stopped: the game is abandoned, not lost") {
+  const fs::path mark = scratch("term_mark");
+  fs::create_directories(mark);
+  ::setenv("FAKE_ENGINE_MARK", (mark / "signalled").c_str(), 1);
+  // As under Slurm's scancel: the engine dies of SIGTERM, the tournament's own stop comes just after.
+  const fs::path stopped_out = scratch("term_stopped");
+  {
+    Tournament t(settings_for(stopped_out, fake("term", "term", 2) + "; plugin=uniform visits=20", 2));
+    std::atomic<bool> interrupt{false};
+    std::thread watcher([&] {
+      for (int i = 0; i < 3000 && !fs::exists(mark / "signalled"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      interrupt = true;
+    });
+    const RunReport report = t.run(nullptr, &interrupt);
+    watcher.join();
+    CHECK(report.played == 0);  // the game the signal cut short is not a loss for the engine
+    CHECK_FALSE(report.complete);
+  }
+  CHECK(read_results(stopped_out).empty());
+
+  // The same death with no stop following it is the engine's own crash: a loss, recorded.
+  fs::remove(mark / "signalled");
+  const fs::path crash_out = scratch("term_alone");
+  Tournament t(settings_for(crash_out, fake("term", "term", 2) + "; plugin=uniform visits=20", 2));
+  const RunReport report = t.run();
+  CHECK(report.complete);
+  const std::vector<GameResult> results = read_results(crash_out);
+  REQUIRE(results.size() == 2);
+  for (const GameResult& r : results) CHECK(r.termination == Termination::Crash);
+  ::unsetenv("FAKE_ENGINE_MARK");
 }

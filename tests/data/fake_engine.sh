@@ -8,6 +8,8 @@
 #   hang     stops answering at its K-th move (still reads its input)
 #   illegal  answers its K-th move with a square already played (the opponent's last move)
 #   garbage  answers its K-th move with text that is not a move
+#   term     ends itself with SIGTERM at its K-th move, first creating the file $FAKE_ENGINE_MARK
+#            if set (as when a scheduler cancelling a job signals every process in it)
 #   refuse   answers START with ERROR
 #   once     plays one game, then quits when the next one STARTs (an engine that exits between games)
 # Only bash builtins, so a move costs microseconds.
@@ -38,6 +40,7 @@ reply_move() {
       hang) while read -r _; do :; done; exit 0 ;;
       illegal) echo "${last:--1,-1}"; return ;;
       garbage) echo "hello there, I am not a move"; return ;;
+      term) [ -n "$FAKE_ENGINE_MARK" ] && : >"$FAKE_ENGINE_MARK"; kill -TERM $$ ;;
     esac
   fi
   local i

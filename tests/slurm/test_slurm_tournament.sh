@@ -10,6 +10,7 @@
 #   3. The obstacle removed, `--slurm.tasks unfinished` resubmits task 3 alone; the merge then
 #      equals the reference run: games, results, standings and records (times aside).
 #   4. Self-play as 3 shards: the merged training.txt holds the unsharded run's positions.
+#   5. A task cancelled after its first game: resubmitted, it plays only the rest.
 #
 # Usage: test_slurm_tournament.sh HEARTH WORK_DIR    (exit 77 = skipped: not root)
 set -euo pipefail
@@ -107,4 +108,40 @@ check "self-play merged" grep -q "merged the shards" "$work/submit3.txt"
 check "training data like the unsharded run's" diff <(sort "$work/selfplay-reference/training.txt") \
   <(sort "$work/selfplay/training.txt")
 check "training data present" test "$(wc -l <"$work/selfplay/training.txt")" -gt 6
-echo "PASS: 4 shards through Slurm, one failed and resubmitted alone, merged = unsharded run; self-play training data merged"
+
+# 5. A task cancelled in mid-run (scancel: SIGTERM to every process of the task, engines included,
+#    SIGKILL after KillWait) keeps the games it finished, records no loss for the game it cut
+#    short, and resubmitted plays only the rest. A Gomocup engine that hangs at its 2nd move makes each game last ~3 s (it loses
+#    on time), so there is time to kill shard 1 after its first game.
+data=$(cd "$here/../data" && pwd)
+slow=(--players "heuristic visits=30; name=hang cmd=\"bash '$data/fake_engine.sh' hang 2\""
+  --tournament.players_dir "$players_dir" --game.board_size 9 --games 6 --time.turn_ms 2000
+  --tournament.timeout_margin_ms 1000)
+"$hearth" slurm "${slow[@]}" --out "$work/killed" --shards 2 | tee "$work/submit4.txt"
+killed_array=$(awk 'NR == 1 {print $2}' "$work/killed/slurm/jobs.txt")
+killed_merge=$(awk 'NR == 1 {print $6}' "$work/killed/slurm/jobs.txt")
+games_in() { if [ -f "$1/results.jsonl" ]; then grep -c '"type":"game"' "$1/results.jsonl" || true; else echo 0; fi; }
+for ((i = 0; i < 600 && $(games_in "$work/killed/shards/1") < 1; i++)); do sleep 0.1; done
+check "shard 1 recorded a game before the cancel" test "$(games_in "$work/killed/shards/1")" -ge 1
+scancel "${killed_array}_1"
+for ((i = 0; i < 600; i++)); do
+  [ -z "$(squeue --noheader --jobs "$killed_array,$killed_merge" 2>/dev/null)" ] && break
+  sleep 0.2
+done
+kept=$(grep '"type":"game"' "$work/killed/shards/1/results.jsonl")
+check "shard 1 was cut short" test "$(games_in "$work/killed/shards/1")" -lt 3
+check "the merge job reports the games the cancelled task did not play" grep -q "played by no shard" \
+  "$work/killed/slurm/logs/merge.log"
+"$hearth" slurm --config "$work/killed/slurm/hearth.ini" --slurm.tasks unfinished --slurm.wait on \
+  | tee "$work/submit5.txt"
+check "only the cancelled shard resubmitted" grep -q " tasks 1 merge " <(sed -n 2p "$work/killed/slurm/jobs.txt")
+check "the cancelled shard's games kept, none played twice" test \
+  "$(grep '"type":"game"' "$work/killed/shards/1/results.jsonl" | head -n "$(echo "$kept" | wc -l)")" = "$kept"
+check "shard 1 complete, 3 games once each" test \
+  "$(grep -o '"game":[0-9]*' "$work/killed/shards/1/results.jsonl" | sort -u | wc -l)" -eq 3
+check "shard 1 has no duplicate lines" test "$(games_in "$work/killed/shards/1")" -eq 3
+check "the cancelled run merged" test "$(games_in "$work/killed")" -eq 6
+check "every game of the hanging engine lost on time, none to the cancel" test \
+  "$(grep -c '"termination":"timeout"' "$work/killed/results.jsonl")" -eq 6
+echo "PASS: 4 shards through Slurm, one failed and resubmitted alone, merged = unsharded run;" \
+  "self-play training data merged; a task cancelled in mid-run resumed without replaying a game"
