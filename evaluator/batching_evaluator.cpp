@@ -12,8 +12,7 @@
 namespace hearth {
 
 BatchingEvaluator::BatchingEvaluator(EvaluatorPtr inner, int max_batch, int deadline_us)
-    : inner_(std::move(inner)) {
-  if (!inner_) throw std::invalid_argument("batching evaluator: no inner evaluator");
+    : EvaluatorWrapper(std::move(inner), "batching evaluator") {
   if (max_batch < 0) throw std::invalid_argument("batching evaluator: max_batch " + std::to_string(max_batch) + " < 0");
   if (deadline_us < 0)
     throw std::invalid_argument("batching evaluator: deadline_us " + std::to_string(deadline_us) + " < 0");

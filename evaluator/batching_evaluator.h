@@ -35,7 +35,7 @@
 
 namespace hearth {
 
-class BatchingEvaluator : public Evaluator {
+class BatchingEvaluator : public EvaluatorWrapper {
  public:
   // Histogram buckets of batch sizes: 1, 2-3, 4-7, ..., 256-511, >= 512.
   static constexpr int kHistogramBuckets = 10;
@@ -67,8 +67,6 @@ class BatchingEvaluator : public Evaluator {
   // batches that run at once); evaluate() itself accepts any n from any number of threads.
   const EvalSpec& spec() const override { return spec_; }
   void evaluate(EvalRequest* requests, int n) override;
-  void game_start() override { inner_->game_start(); }
-  void game_end() override { inner_->game_end(); }
   // Counted here, not forwarded: this layer's own threads are the inner's only clients.
   void client_joined() override;
   void client_left() override;
@@ -103,7 +101,6 @@ class BatchingEvaluator : public Evaluator {
   Close wait_for_batch(std::unique_lock<std::mutex>& lock);
   void finish(Job* job);                           // mutex_ held; wakes the caller
 
-  EvaluatorPtr inner_;
   EvalSpec spec_;
   int max_batch_;
   std::chrono::microseconds deadline_;

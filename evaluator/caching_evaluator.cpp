@@ -10,8 +10,7 @@
 namespace hearth {
 
 CachingEvaluator::CachingEvaluator(EvaluatorPtr inner, size_t capacity)
-    : inner_(std::move(inner)), capacity_(capacity) {
-  if (!inner_) throw std::invalid_argument("caching evaluator: no inner evaluator");
+    : EvaluatorWrapper(std::move(inner), "caching evaluator"), capacity_(capacity) {
   spec_ = inner_->spec();
   policy_size_ = static_cast<size_t>(spec_.policy_size);
   keys_.assign(capacity_, 0);

@@ -21,7 +21,7 @@
 
 namespace hearth {
 
-class CachingEvaluator : public Evaluator {
+class CachingEvaluator : public EvaluatorWrapper {
  public:
   struct Stats {
     uint64_t hits = 0;
@@ -41,10 +41,6 @@ class CachingEvaluator : public Evaluator {
   // call (keeping a search thread's minibatch together for the batching layer), then stored.
   // If the inner throws, nothing is stored and the exception propagates.
   void evaluate(EvalRequest* requests, int n) override;
-  void game_start() override { inner_->game_start(); }
-  void game_end() override { inner_->game_end(); }
-  void client_joined() override { inner_->client_joined(); }
-  void client_left() override { inner_->client_left(); }
   // {"capacity", "bytes", "hits", "misses", "hit_rate", "inner": ...}
   std::string stats_json() const override;
   Stats stats() const;
@@ -55,7 +51,6 @@ class CachingEvaluator : public Evaluator {
   bool lookup(const EvalRequest& request);  // copies out on a hit
   void store(const EvalRequest& request);
 
-  EvaluatorPtr inner_;
   EvalSpec spec_;
   size_t capacity_;
   size_t policy_size_;

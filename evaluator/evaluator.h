@@ -53,7 +53,7 @@ class Evaluator {
   virtual void game_end() {}
   // A thread that will submit positions joins, or leaves. Batching layers use the count to close a
   // batch as soon as every such thread waits, rather than at the deadline. Wrappers forward these
-  // to the layer below. Thread-safe in every implementation.
+  // to the layer below (EvaluatorWrapper). Thread-safe in every implementation.
   virtual void client_joined() {}
   virtual void client_left() {}
   // A JSON object with counters of this layer and the layers below. Thread-safe.
@@ -61,5 +61,23 @@ class Evaluator {
 };
 
 using EvaluatorPtr = std::shared_ptr<Evaluator>;
+
+// Base of the wrappers around an evaluator (cache, batching, timing): owns the layer below and
+// forwards the hints to it, so a wrapper overrides only what it changes. Thread-safety: that of
+// the inner evaluator's hints (thread-safe, as stated above).
+class EvaluatorWrapper : public Evaluator {
+ public:
+  // Throws std::invalid_argument "<what>: no inner evaluator" when inner is null.
+  EvaluatorWrapper(EvaluatorPtr inner, const std::string& what) : inner_(std::move(inner)) {
+    if (!inner_) throw std::invalid_argument(what + ": no inner evaluator");
+  }
+  void game_start() override { inner_->game_start(); }
+  void game_end() override { inner_->game_end(); }
+  void client_joined() override { inner_->client_joined(); }
+  void client_left() override { inner_->client_left(); }
+
+ protected:
+  const EvaluatorPtr inner_;
+};
 
 }  // namespace hearth

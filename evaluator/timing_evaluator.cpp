@@ -58,8 +58,7 @@ std::string BatchTimeline::source_stats_json() const {
 }
 
 TimingEvaluator::TimingEvaluator(EvaluatorPtr inner, std::shared_ptr<BatchTimeline> timeline)
-    : inner_(std::move(inner)), timeline_(std::move(timeline)) {
-  if (!inner_) throw std::invalid_argument("TimingEvaluator: no inner evaluator");
+    : EvaluatorWrapper(std::move(inner), "TimingEvaluator"), timeline_(std::move(timeline)) {
   if (!timeline_) throw std::invalid_argument("TimingEvaluator: no timeline");
   timeline_->set_source(inner_);
 }

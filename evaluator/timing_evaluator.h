@@ -56,7 +56,7 @@ class BatchTimeline {
 
 // Forwards everything to `inner` and times each evaluate() call into `timeline`.
 // Thread-safety: as the inner evaluator (the recording itself is thread-safe).
-class TimingEvaluator : public Evaluator {
+class TimingEvaluator : public EvaluatorWrapper {
  public:
   // Throws std::invalid_argument when inner or timeline is null.
   TimingEvaluator(EvaluatorPtr inner, std::shared_ptr<BatchTimeline> timeline);
@@ -64,16 +64,11 @@ class TimingEvaluator : public Evaluator {
   const EvalSpec& spec() const override { return inner_->spec(); }
   // Records the call (marked failed if the inner throws, then rethrows).
   void evaluate(EvalRequest* requests, int n) override;
-  void game_start() override { inner_->game_start(); }
-  void game_end() override { inner_->game_end(); }
-  void client_joined() override { inner_->client_joined(); }
-  void client_left() override { inner_->client_left(); }
   // {"timed_calls", "timed_mean_us", "timed_max_us", "inner": ...}. Key names differ from the
   // batching layer's "batches"/"positions", which readers look up by name in the whole stack.
   std::string stats_json() const override;
 
  private:
-  EvaluatorPtr inner_;
   std::shared_ptr<BatchTimeline> timeline_;
   mutable std::mutex mu_;  // guards the summary counters below
   uint64_t calls_ = 0;
