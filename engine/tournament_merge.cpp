@@ -78,6 +78,18 @@ void write_file(const fs::path& path, const std::string& text) {
   if (!out.flush()) throw std::runtime_error("merge: cannot write " + path.string());
 }
 
+// One folder's results: found false (and no games) if it has no results.jsonl. Throws
+// std::runtime_error naming the file if it cannot be read or parsed.
+ShardInput read_input(const std::string& dir) {
+  ShardInput in;
+  in.dir = dir;
+  const fs::path results = fs::path(dir) / "results.jsonl";
+  std::error_code ec;
+  in.found = fs::exists(results, ec);
+  if (in.found) in.file = read_results_file(results.string());
+  return in;
+}
+
 // Progress of one input; a whole-schedule input (no shard in its header) expects every game.
 ShardProgress progress_of(const ShardInput& in, int64_t schedule_games) {
   ShardProgress p;
@@ -151,14 +163,8 @@ std::string index_ranges(const std::vector<int64_t>& sorted, size_t limit) {
 }
 
 ShardProgress read_shard_progress(const std::string& dir) {
-  ShardInput in;
-  in.dir = dir;
-  const fs::path results = fs::path(dir) / "results.jsonl";
-  std::error_code ec;
-  in.found = fs::exists(results, ec);
-  if (!in.found) return progress_of(in, 0);
-  in.file = read_results_file(results.string());
-  return progress_of(in, number_field(in, "games_total"));
+  const ShardInput in = read_input(dir);
+  return progress_of(in, in.found ? number_field(in, "games_total") : 0);
 }
 
 MergeReport merge_shards(const MergeSettings& m) {
@@ -174,19 +180,12 @@ MergeReport merge_shards(const MergeSettings& m) {
     if (fs::exists(m.out_dir, ec) && fs::equivalent(m.out_dir, dir, ec))
       throw MergeError("merge: merge.out " + m.out_dir + " is also an input: merge into another folder");
     ShardInput in;
-    in.dir = dir;
-    const fs::path results = fs::path(dir) / "results.jsonl";
-    in.found = fs::exists(results, ec);
-    if (!in.found) {
-      spdlog::warn("merge: {} has no results.jsonl (a shard that never started?): no games from it", dir);
-      inputs.push_back(std::move(in));
-      continue;
-    }
     try {
-      in.file = read_results_file(results.string());
+      in = read_input(dir);
     } catch (const std::exception& e) {
       throw MergeError(std::string("merge: ") + e.what());
     }
+    if (!in.found) spdlog::warn("merge: {} has no results.jsonl (a shard that never started?): no games from it", dir);
     inputs.push_back(std::move(in));
   }
 
