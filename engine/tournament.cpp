@@ -50,10 +50,9 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
     if (!problem.empty()) fail(problem);
   }
   {
-    std::string problem, shard_text;
-    if (!resolve_slurm_shard(t_.shard, &shard_text, &problem) || !parse_shard(shard_text, &shard_, &problem))
-      fail("option 'tournament.shard': " + problem);
-    t_.shard = shard_text;
+    std::string problem;
+    if (!parse_shard_option(t_.shard, &shard_, &problem)) fail("option 'tournament.shard': " + problem);
+    t_.shard = shard_.text();  // "slurm" resolved
   }
   if (t_.sprt && !shard_.whole())
     fail("SPRT decides on all the games so far: it cannot run in a shard (tournament.shard " + t_.shard + ")");

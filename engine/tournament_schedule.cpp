@@ -71,11 +71,8 @@ bool parse_shard(const std::string& text, Shard* out, std::string* error) {
   return true;
 }
 
-bool resolve_slurm_shard(const std::string& text, std::string* resolved, std::string* error) {
-  if (text != "slurm") {
-    *resolved = text;
-    return true;
-  }
+bool parse_shard_option(const std::string& text, Shard* out, std::string* error) {
+  if (text != "slurm") return parse_shard(text, out, error);
   const char* id = std::getenv("SLURM_ARRAY_TASK_ID");
   const char* count = std::getenv("SLURM_ARRAY_TASK_COUNT");
   if (!id || !count || !*id || !*count) {
@@ -83,10 +80,8 @@ bool resolve_slurm_shard(const std::string& text, std::string* resolved, std::st
              "(not a Slurm array task?): give the shard as i/n";
     return false;
   }
-  *resolved = std::string(id) + "/" + count;
-  Shard shard;
   std::string problem;
-  if (parse_shard(*resolved, &shard, &problem)) return true;
+  if (parse_shard(std::string(id) + "/" + count, out, &problem)) return true;
   *error = "'slurm' gave " + problem + " (an array whose task ids are not 0..count-1? give the shard as i/n)";
   return false;
 }

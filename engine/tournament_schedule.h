@@ -59,11 +59,11 @@ struct Shard {
 // returns false and sets *error to the reason (without the option's name).
 bool parse_shard(const std::string& text, Shard* out, std::string* error);
 
-// tournament.shard "slurm": this Slurm array task's shard, "i/n" from SLURM_ARRAY_TASK_ID and
-// SLURM_ARRAY_TASK_COUNT (for a script submitted as one array of n tasks numbered 0..n-1; a task
-// resubmitted alone runs in an array of 1, so `hearth slurm` writes i/n out instead). Any other
-// text is returned unchanged. On failure returns false and sets *error (without the option's name).
-bool resolve_slurm_shard(const std::string& text, std::string* resolved, std::string* error);
+// The tournament.shard option as a tournament reads it: parse_shard's values, and "slurm" = this
+// Slurm array task's shard, i/n from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT (for a script
+// submitted as one array of n tasks numbered 0..n-1; a task resubmitted alone runs in an array of
+// 1, so `hearth slurm` writes i/n out instead). On failure returns false and sets *error.
+bool parse_shard_option(const std::string& text, Shard* out, std::string* error);
 
 // 64-bit FNV-1a of `text` as 16 hex digits: the configuration hash that a results file carries.
 std::string fnv1a_hex(const std::string& text);
