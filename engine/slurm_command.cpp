@@ -71,8 +71,6 @@ SlurmPlan make_plan(const Settings& settings) {
   if (!trim(t.shard).empty())
     throw SlurmError("tournament.shard is '" + t.shard + "': hearth slurm gives each task its own shard; leave it empty");
   if (t.sprt) throw SlurmError("SPRT decides on all the games so far, so it cannot run in shards: turn tournament.sprt off");
-  if (t.players.find_first_not_of(" \t\r\n;") == std::string::npos)
-    throw SlurmError("no players: set tournament.players (--players \"heuristic; uniform\")");
   std::vector<PlayerSpec> players;
   try {  // the same checks every task makes first: a typo fails here, not in N tasks
     players = parse_players(t.players, t.players_dir, settings);

@@ -56,8 +56,6 @@ Tournament::Tournament(const Settings& settings) : settings_(settings), t_(setti
   }
   if (t_.sprt && !shard_.whole())
     fail("SPRT decides on all the games so far: it cannot run in a shard (tournament.shard " + t_.shard + ")");
-  if (t_.players.find_first_not_of(" \t\r\n;") == std::string::npos)
-    fail("no players: set tournament.players (--players \"heuristic; uniform\"; see hearth tournament --help)");
   try {
     players_ = parse_players(t_.players, t_.players_dir, settings);
   } catch (const std::exception& e) {

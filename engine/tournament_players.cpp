@@ -307,6 +307,8 @@ std::string PlayerSpec::identity() const {
 }
 
 std::vector<PlayerSpec> parse_players(const std::string& specs, const std::string& players_dir, const Settings& base) {
+  if (specs.find_first_not_of(" \t\r\n;") == std::string::npos)
+    throw std::invalid_argument("no players: set tournament.players (--players \"heuristic; uniform\"; see hearth tournament --help)");
   std::vector<PlayerSpec> players;
   int number = 0;
   for (const std::string& text : split_specs(specs)) {
