@@ -48,7 +48,8 @@ struct PlayerSpec {
 
 // Parses tournament.players (grammar above) against `base`, the tournament's settings. Checks that
 // there is a player, and every player file, option, name (non-empty, unique) and engine program
-// (found and executable, `dir` a directory). Throws std::invalid_argument with one message naming the player and cause.
+// (found and executable, `dir` a directory). Throws std::invalid_argument with one message naming
+// the player and cause.
 std::vector<PlayerSpec> parse_players(const std::string& specs, const std::string& players_dir, const Settings& base);
 
 // Splits a command line into words: whitespace separates, "..." and '...' group (inside double
