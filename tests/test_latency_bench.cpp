@@ -18,14 +18,14 @@
 
 #include "engine/human_paced_bench.h"
 #include "engine/latency_bench.h"
+#include "tests/support.h"
 
 using namespace hearth;
+using namespace hearth_test;
 namespace lat = hearth::latency;
 namespace hp = hearth::human_paced;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // The message of the std::invalid_argument `f` throws, or "" if it does not.
 template <class F>
@@ -42,13 +42,6 @@ size_t count_of(const std::string& text, const std::string& part) {
   size_t n = 0;
   for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
   return n;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 [[maybe_unused]] bool file_exists(const std::string& path) {
@@ -283,7 +276,7 @@ TEST_CASE("latency end to end: torch plugin, eager on the CPU, a JSON with every
   REQUIRE(lat::run_latency(settings, out) == 0);
   CHECK(contains(out.str(), "board 15x15"));  // probed from the model
 
-  const std::string json = read_file(s.json);
+  const std::string json = read_text(s.json);
   CHECK(json.rfind("{\"bench\":\"latency\"", 0) == 0);
   CHECK(count_of(json, "\"name\":\"eager-fp32:off\"") == 1);
   CHECK(count_of(json, "\"name\":\"eager-fp32:forward@2000\"") == 1);
@@ -299,10 +292,10 @@ TEST_CASE("latency end to end: torch plugin, eager on the CPU, a JSON with every
   CHECK(contains(json, "\"libtorch\":\""));
   CHECK(contains(json, "\"machine\":{\"host\":"));
 
-  const std::string md = read_file(s.markdown);
+  const std::string md = read_text(s.markdown);
   CHECK(count_of(md, "| eager-fp32:off | ") == 5);  // 4 rows (2 batches x 2 gaps) + the stop table
   CHECK(count_of(md, "| eager-fp32:forward@2000 | ") == 5);
-  const std::string dat = read_file(s.dat);
+  const std::string dat = read_text(s.dat);
   CHECK(dat.rfind("gap_s eager-fp32:off/b1 eager-fp32:off/b4 eager-fp32:forward@2000/b1 eager-fp32:forward@2000/b4\n",
                   0) == 0);
   CHECK(count_of(dat, "\n") == 2);  // the header and gap 0.01 (gap 0 is the reference, not plotted)
@@ -374,7 +367,7 @@ TEST_CASE("human-paced end to end: uniform plugin, tiny think times, every condi
   std::ostringstream out;
   REQUIRE(hp::run_human_paced(settings, out) == 0);
 
-  const std::string json = read_file(settings.human_paced.json);
+  const std::string json = read_text(settings.human_paced.json);
   CHECK(json.rfind("{\"bench\":\"human_paced\"", 0) == 0);
   for (const char* name : {"continuous", "warm", "cold"})
     CHECK(count_of(json, std::string("\"name\":\"") + name + "\"") == 1);
@@ -389,7 +382,7 @@ TEST_CASE("human-paced end to end: uniform plugin, tiny think times, every condi
   CHECK(count_of(json, "\"first_batch_us\":null") < 12);
   CHECK(count_of(json, "\"plugin\":\"uniform\"") == 3);  // plugin stats read through the timeline
 
-  const std::string md = read_file(settings.human_paced.markdown);
+  const std::string md = read_text(settings.human_paced.markdown);
   CHECK(contains(md, "| continuous |"));
   CHECK(contains(md, "| ref |"));
 

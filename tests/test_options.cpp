@@ -13,18 +13,13 @@
 #include "engine/bench_command.h"
 #include "engine/commands.h"
 #include "engine/options.h"
+#include "tests/support.h"
 
 using namespace hearth;
+using namespace hearth_test;
 
 namespace {
 const std::string kData = HEARTH_TEST_DATA_DIR;
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // The error message of load_settings, or "" if it succeeded.
 std::string load_error(const std::vector<std::string>& args) {
@@ -35,8 +30,6 @@ std::string load_error(const std::vector<std::string>& args) {
   }
   return "";
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 }  // namespace
 
 TEST_CASE("table: keys and aliases are unique, every default passes its own check") {
@@ -146,7 +139,7 @@ TEST_CASE("INI errors name the file and the line") {
 
 TEST_CASE("configs/hearth.ini is the generated default file, and every line in it parses back") {
   const std::string path = kData + "/../../configs/hearth.ini";
-  const std::string text = read_file(path);
+  const std::string text = read_text(path);
   CHECK_MESSAGE(text == default_config_text(), "regenerate with: hearth config > configs/hearth.ini");
 
   // Uncomment every "# name = value" line: the file then sets every option to its default.
@@ -309,7 +302,7 @@ TEST_CASE("bench: a table row per position and a JSON file") {
   CHECK(contains(table, "visits/s"));
   CHECK(contains(table, "\n   3 "));  // the third position's row
   CHECK(contains(table, "\n all "));
-  const std::string json = read_file("/tmp/hearth_test_bench.json");
+  const std::string json = read_text("/tmp/hearth_test_bench.json");
   CHECK(json.front() == '{');
   CHECK(contains(json, "\"average_batch\":"));
   CHECK(std::count(json.begin(), json.end(), '{') == std::count(json.begin(), json.end(), '}'));

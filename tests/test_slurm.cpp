@@ -15,8 +15,10 @@
 #include "engine/slurm_command.h"
 #include "engine/slurm_plan.h"
 #include "engine/tournament.h"
+#include "tests/support.h"
 
 using namespace hearth;
+using namespace hearth_test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -31,21 +33,12 @@ fs::path scratch(const std::string& name) {
   return dir;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::vector<std::string> read_lines(const fs::path& path) {
   std::ifstream in(path);
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // A small tournament on 9x9 (4 games), fast in-process players, submitted as `shards` tasks to
 // the stand-in sbatch; the stand-ins keep their state in `fake`.

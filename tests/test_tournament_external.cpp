@@ -18,8 +18,11 @@
 
 #include "engine/logging.h"
 #include "engine/tournament.h"
+#include "tests/support.h"
+#include "tests/tournament_support.h"
 
 using namespace hearth;
+using namespace hearth_test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -52,24 +55,6 @@ Settings settings_for(const fs::path& out, const std::string& players, int games
   s.tournament.start_timeout_ms = 600000;
   return s;
 }
-
-std::vector<GameResult> read_results(const fs::path& out) {
-  std::ifstream in(out / "results.jsonl");
-  std::vector<GameResult> results;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::map<std::string, std::string> fields;
-    REQUIRE(parse_flat_json(line, &fields));
-    if (fields["type"] != "game") continue;
-    std::string error;
-    const auto r = parse_game_line(fields, &error);
-    REQUIRE_MESSAGE(r, error);
-    results.push_back(*r);
-  }
-  return results;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Replays a recorded game: every stone legal, the end as recorded for a game decided on the board.
 void check_replay(const GameResult& r) {

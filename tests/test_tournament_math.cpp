@@ -21,13 +21,13 @@
 #include "engine/tournament_schedule.h"
 #include "engine/tournament_stats.h"
 #include "engine/tournament_training.h"
+#include "tests/support.h"
 
 using namespace hearth;
+using namespace hearth_test;
 namespace fs = std::filesystem;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 std::string error_of(const std::function<void()>& f) {
   try {

@@ -20,8 +20,11 @@
 #include "engine/tournament.h"
 #include "engine/tournament_records.h"
 #include "engine/tournament_training.h"
+#include "tests/support.h"
+#include "tests/tournament_support.h"
 
 using namespace hearth;
+using namespace hearth_test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -51,44 +54,10 @@ Settings settings_for(const fs::path& out, const std::string& players, int games
   return s;
 }
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-std::vector<GameResult> read_results(const fs::path& out) {
-  std::ifstream in(out / "results.jsonl");
-  std::vector<GameResult> results;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::map<std::string, std::string> fields;
-    REQUIRE(parse_flat_json(line, &fields));
-    if (fields["type"] != "game") continue;
-    std::string error;
-    const auto r = parse_game_line(fields, &error);
-    REQUIRE_MESSAGE(r, error);
-    results.push_back(*r);
-  }
-  return results;
-}
-
 std::map<int64_t, GameResult> by_index(const std::vector<GameResult>& results) {
   std::map<int64_t, GameResult> m;
   for (const GameResult& r : results) CHECK(m.emplace(r.game.index, r).second);  // never twice
   return m;
-}
-
-std::string construction_error(const Settings& s) {
-  try {
-    Tournament t(s);
-  } catch (const TournamentError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 }  // namespace

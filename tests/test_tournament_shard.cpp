@@ -20,8 +20,11 @@
 #include "engine/tournament_journal.h"
 #include "engine/tournament_merge.h"
 #include "engine/tournament_records.h"
+#include "tests/support.h"
+#include "tests/tournament_support.h"
 
 using namespace hearth;
+using namespace hearth_test;
 namespace fs = std::filesystem;
 
 namespace {
@@ -52,13 +55,6 @@ Settings settings_for(const fs::path& out, const std::string& shard, uint64_t se
   s.tournament.timeout_margin_ms = 600000;
   s.tournament.shard = shard;
   return s;
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The summary without what depends on the run's timing or history (and the evaluator statistics,
@@ -92,15 +88,6 @@ RunReport play(const Settings& s) {
   return t.run();
 }
 
-std::string construction_error(const Settings& s) {
-  try {
-    Tournament t(s);
-  } catch (const TournamentError& e) {
-    return e.what();
-  }
-  return "";
-}
-
 std::string merge_error(const MergeSettings& m) {
   try {
     merge_shards(m);
@@ -109,8 +96,6 @@ std::string merge_error(const MergeSettings& m) {
   }
   return "";
 }
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // One unsharded run and its two shards, played once for the whole file.
 struct Played {
