@@ -205,6 +205,11 @@ BatchingEvaluator::Stats BatchingEvaluator::stats() const {
   return s;
 }
 
+BatchCounters BatchingEvaluator::batch_counters() const {
+  const Stats s = stats();
+  return {s.batches, s.positions};
+}
+
 std::string BatchingEvaluator::stats_json() const {
   const Stats s = stats();
   std::string hist;

@@ -71,6 +71,7 @@ class BatchingEvaluator : public EvaluatorWrapper {
   void client_joined() override;
   void client_left() override;
   std::string stats_json() const override;
+  BatchCounters batch_counters() const override;
   Stats stats() const;
 
   // The bucket of kHistogramBuckets that a batch of `size` positions falls in, and its label.

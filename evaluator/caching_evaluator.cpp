@@ -21,21 +21,21 @@ CachingEvaluator::CachingEvaluator(EvaluatorPtr inner, size_t capacity)
 }
 
 bool CachingEvaluator::lookup(const EvalRequest& r) {
-  const size_t slot = r.key % capacity_;
-  std::lock_guard<std::mutex> lock(shard_mutexes_[slot % kShards]);
-  if (!valid_[slot] || keys_[slot] != r.key) return false;
-  std::memcpy(r.policy, &policies_[slot * policy_size_], policy_size_ * sizeof(float));
-  *r.value = values_[slot];
+  const size_t entry = r.key % capacity_;
+  std::lock_guard<std::mutex> lock(shard_mutexes_[entry % kShards]);
+  if (!valid_[entry] || keys_[entry] != r.key) return false;
+  std::memcpy(r.policy, &policies_[entry * policy_size_], policy_size_ * sizeof(float));
+  *r.value = values_[entry];
   return true;
 }
 
 void CachingEvaluator::store(const EvalRequest& r) {
-  const size_t slot = r.key % capacity_;
-  std::lock_guard<std::mutex> lock(shard_mutexes_[slot % kShards]);
-  keys_[slot] = r.key;
-  values_[slot] = *r.value;
-  std::memcpy(&policies_[slot * policy_size_], r.policy, policy_size_ * sizeof(float));
-  valid_[slot] = 1;
+  const size_t entry = r.key % capacity_;
+  std::lock_guard<std::mutex> lock(shard_mutexes_[entry % kShards]);
+  keys_[entry] = r.key;
+  values_[entry] = *r.value;
+  std::memcpy(&policies_[entry * policy_size_], r.policy, policy_size_ * sizeof(float));
+  valid_[entry] = 1;
 }
 
 void CachingEvaluator::evaluate(EvalRequest* requests, int n) {

@@ -2,10 +2,10 @@
 // evaluator. Memory is allocated once at construction and never grows: each entry takes
 // bytes_per_entry(policy_size) = 8 (key) + 4 (value) + 4*policy_size (policy) + 1 (valid flag)
 // bytes, i.e. 913 bytes on 15x15: 100000 entries are about 87 MiB.
-// A key goes to slot key % capacity and overwrites what was there (no probing, no LRU: cheap,
+// A key goes to entry key % capacity and overwrites what was there (no probing, no LRU: cheap,
 // and recent positions are the ones search asks for again).
 //
-// Thread-safety: thread-safe if the inner evaluator is. Slots are guarded by sharded mutexes;
+// Thread-safety: thread-safe if the inner evaluator is. Entries are guarded by sharded mutexes;
 // the inner evaluator is called without any of them held.
 #pragma once
 
@@ -58,7 +58,7 @@ class CachingEvaluator : public EvaluatorWrapper {
   std::vector<float> values_;
   std::vector<float> policies_;  // capacity x policy_size
   std::vector<uint8_t> valid_;   // a key of 0 is a valid key, so occupancy is kept apart
-  std::unique_ptr<std::mutex[]> shard_mutexes_;  // slot s is guarded by s % kShards
+  std::unique_ptr<std::mutex[]> shard_mutexes_;  // entry e is guarded by e % kShards
   std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 

@@ -39,6 +39,13 @@ struct EvalError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Calls into the backend and the positions they carried, counted by the lowest layer of a stack
+// that forms them (the batching layer, else the plugin itself).
+struct BatchCounters {
+  uint64_t batches = 0;
+  uint64_t positions = 0;
+};
+
 class Evaluator {
  public:
   virtual ~Evaluator() = default;
@@ -58,6 +65,9 @@ class Evaluator {
   virtual void client_left() {}
   // A JSON object with counters of this layer and the layers below. Thread-safe.
   virtual std::string stats_json() const { return "{}"; }
+  // The batches this stack sent to its backend so far (see BatchCounters); zeros where no layer
+  // counts. Thread-safe.
+  virtual BatchCounters batch_counters() const { return {}; }
 };
 
 using EvaluatorPtr = std::shared_ptr<Evaluator>;
@@ -75,6 +85,7 @@ class EvaluatorWrapper : public Evaluator {
   void game_end() override { inner_->game_end(); }
   void client_joined() override { inner_->client_joined(); }
   void client_left() override { inner_->client_left(); }
+  BatchCounters batch_counters() const override { return inner_->batch_counters(); }
 
  protected:
   const EvaluatorPtr inner_;

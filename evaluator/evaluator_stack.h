@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/board.h"
+#include "engine/game/board.h"
 #include "evaluator/evaluator.h"
 
 namespace hearth {

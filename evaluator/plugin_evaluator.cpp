@@ -52,24 +52,24 @@ std::string one_line(const char* buf, size_t len) {
 
 }  // namespace
 
-class PluginEvaluator::SlotLease {
+class PluginEvaluator::BuffersLease {
  public:
-  explicit SlotLease(const PluginEvaluator& owner) : owner_(owner) {
-    std::unique_lock<std::mutex> lock(owner_.slots_mutex_);
-    owner_.slot_freed_.wait(lock, [&] { return !owner_.free_slots_.empty(); });
-    index_ = owner_.free_slots_.back();
-    owner_.free_slots_.pop_back();
+  explicit BuffersLease(const PluginEvaluator& owner) : owner_(owner) {
+    std::unique_lock<std::mutex> lock(owner_.buffers_mutex_);
+    owner_.buffers_freed_.wait(lock, [&] { return !owner_.free_buffers_.empty(); });
+    index_ = owner_.free_buffers_.back();
+    owner_.free_buffers_.pop_back();
   }
-  ~SlotLease() {
+  ~BuffersLease() {
     {
-      std::lock_guard<std::mutex> lock(owner_.slots_mutex_);
-      owner_.free_slots_.push_back(index_);
+      std::lock_guard<std::mutex> lock(owner_.buffers_mutex_);
+      owner_.free_buffers_.push_back(index_);
     }
-    owner_.slot_freed_.notify_one();
+    owner_.buffers_freed_.notify_one();
   }
-  SlotLease(const SlotLease&) = delete;
-  SlotLease& operator=(const SlotLease&) = delete;
-  Slot& slot() const { return owner_.slots_[index_]; }
+  BuffersLease(const BuffersLease&) = delete;
+  BuffersLease& operator=(const BuffersLease&) = delete;
+  CallBuffers& buffers() const { return owner_.call_buffers_[index_]; }
 
  private:
   const PluginEvaluator& owner_;
@@ -86,7 +86,7 @@ class PluginEvaluator::ControlLock {
 
  private:
   std::lock_guard<std::mutex> lock_;
-  std::optional<SlotLease> exclusive_;
+  std::optional<BuffersLease> exclusive_;
 };
 
 PluginEvaluator::PluginEvaluator(LoadedPlugin plugin, int board_size, Rule rule, const PluginOptions& options)
@@ -143,8 +143,8 @@ PluginEvaluator::PluginEvaluator(LoadedPlugin plugin, int board_size, Rule rule,
     if (info.preferred_batches[i] > 0) spec_.preferred_batches.push_back(info.preferred_batches[i]);
   spec_.description = plugin_.name() + ": " + one_line(info.description, sizeof(info.description));
   spec_.max_concurrent_calls = std::max(1, static_cast<int>(info.max_concurrent_calls));
-  slots_.resize(static_cast<size_t>(spec_.max_concurrent_calls));
-  for (int i = spec_.max_concurrent_calls - 1; i >= 0; --i) free_slots_.push_back(i);
+  call_buffers_.resize(static_cast<size_t>(spec_.max_concurrent_calls));
+  for (int i = spec_.max_concurrent_calls - 1; i >= 0; --i) free_buffers_.push_back(i);
   plugin_logger()->info("loaded {} from {}: {}, board {}, max batch {}, concurrent calls {}", plugin_.name(),
                         plugin_.path(), spec_.description, spec_.board_size, spec_.max_batch,
                         spec_.max_concurrent_calls);
@@ -157,26 +157,26 @@ PluginEvaluator::~PluginEvaluator() {
 
 void PluginEvaluator::evaluate(EvalRequest* requests, int n) {
   if (n <= 0) return;
-  SlotLease lease(*this);
+  BuffersLease lease(*this);
   for (int done = 0; done < n;) {
     const int chunk = std::min(n - done, spec_.max_batch);
-    evaluate_chunk(lease.slot(), requests + done, chunk);
+    evaluate_chunk(lease.buffers(), requests + done, chunk);
     done += chunk;
   }
 }
 
-void PluginEvaluator::evaluate_chunk(Slot& slot, EvalRequest* requests, int n) {
+void PluginEvaluator::evaluate_chunk(CallBuffers& buffers, EvalRequest* requests, int n) {
   const size_t in = static_cast<size_t>(spec_.input_floats());
   const size_t pol = static_cast<size_t>(spec_.policy_size);
   // The plugin wants one contiguous batch; callers' positions live in separate buffers.
-  slot.input.resize(std::max(slot.input.size(), in * n));
-  slot.policy.resize(std::max(slot.policy.size(), pol * n));
-  slot.value.resize(std::max(slot.value.size(), static_cast<size_t>(n)));
-  for (int i = 0; i < n; ++i) std::memcpy(&slot.input[in * i], requests[i].planes, in * sizeof(float));
+  buffers.input.resize(std::max(buffers.input.size(), in * n));
+  buffers.policy.resize(std::max(buffers.policy.size(), pol * n));
+  buffers.value.resize(std::max(buffers.value.size(), static_cast<size_t>(n)));
+  for (int i = 0; i < n; ++i) std::memcpy(&buffers.input[in * i], requests[i].planes, in * sizeof(float));
 
   char err[kErrorBytes] = {0};
-  const int rc = plugin_.api()->evaluate(instance_.get(), slot.input.data(), n, slot.policy.data(),
-                                         slot.value.data(), err, sizeof(err));
+  const int rc = plugin_.api()->evaluate(instance_.get(), buffers.input.data(), n, buffers.policy.data(),
+                                         buffers.value.data(), err, sizeof(err));
   ++calls_;
   if (rc != 0) {
     const std::string why = one_line(err, sizeof(err));
@@ -184,8 +184,8 @@ void PluginEvaluator::evaluate_chunk(Slot& slot, EvalRequest* requests, int n) {
   }
   positions_ += n;
   for (int i = 0; i < n; ++i) {
-    std::memcpy(requests[i].policy, &slot.policy[pol * i], pol * sizeof(float));
-    *requests[i].value = slot.value[i];
+    std::memcpy(requests[i].policy, &buffers.policy[pol * i], pol * sizeof(float));
+    *requests[i].value = buffers.value[i];
   }
 }
 

@@ -5,7 +5,7 @@
 //   - 1 (every plugin on one device): evaluate/game_start/game_end/stats_json are serialized, as
 //     the ABI requires: concurrent callers queue rather than batch together.
 //   - N > 1 (a plugin spread over N devices): up to N evaluate calls run in the plugin at once,
-//     each with gather/scatter buffers of its own; further callers queue for a free slot.
+//     each with gather/scatter buffers of its own; further callers queue for free call buffers.
 //     game_start/game_end/stats_json are serialized among themselves and may overlap evaluate
 //     calls (the plugin declared it handles concurrency).
 // Put a BatchingEvaluator in front to turn concurrent callers into batches (it runs N evaluation
@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/board.h"
+#include "engine/game/board.h"
 #include "evaluator/evaluator.h"
 #include "evaluator/plugin_loader.h"
 
@@ -53,6 +53,7 @@ class PluginEvaluator : public Evaluator {
   void game_end() override;
   // {"plugin", "path", "calls", "positions", "stats": the plugin's own object or null}
   std::string stats_json() const override;
+  BatchCounters batch_counters() const override { return {calls_.load(), positions_.load()}; }
 
   const LoadedPlugin& plugin() const { return plugin_; }
 
@@ -62,13 +63,13 @@ class PluginEvaluator : public Evaluator {
     void operator()(hearth_plugin* p) const { api->destroy(p); }
   };
   // What one evaluate call in the plugin needs of its own: the contiguous batch buffers.
-  struct Slot {
+  struct CallBuffers {
     std::vector<float> input, policy, value;
   };
-  class SlotLease;    // takes a free slot (waiting for one), gives it back on destruction
+  class BuffersLease;    // takes free call buffers (waiting for them), gives it back on destruction
   class ControlLock;  // what the hint and stats calls hold
 
-  void evaluate_chunk(Slot& slot, EvalRequest* requests, int n);  // n <= max_batch
+  void evaluate_chunk(CallBuffers& buffers, EvalRequest* requests, int n);  // n <= max_batch
 
   LoadedPlugin plugin_;        // declared first: outlives the instance (its code lives here)
   std::string log_prefix_;     // host.log_ctx points here; stable since the object never moves
@@ -79,10 +80,10 @@ class PluginEvaluator : public Evaluator {
   // A counting semaphore over spec_.max_concurrent_calls slots: each evaluate call in the plugin
   // holds one. With one slot it is the one mutex the ABI asks for, and the hint and stats calls
   // hold it too.
-  mutable std::mutex slots_mutex_;
-  mutable std::condition_variable slot_freed_;
-  mutable std::vector<Slot> slots_;
-  mutable std::vector<int> free_slots_;  // indices into slots_, under slots_mutex_
+  mutable std::mutex buffers_mutex_;
+  mutable std::condition_variable buffers_freed_;
+  mutable std::vector<CallBuffers> call_buffers_;
+  mutable std::vector<int> free_buffers_;  // indices into call_buffers_, under buffers_mutex_
   mutable std::mutex control_mutex_;     // game_start/game_end/stats_json: one at a time
   std::atomic<uint64_t> calls_{0}, positions_{0};
 };

@@ -3,6 +3,8 @@
 // both versions and its (possibly differently shaped) table is never read.
 #include "evaluator/plugin_loader.h"
 
+#include "engine/util/executable_path.h"
+
 #include <dlfcn.h>
 
 #include <algorithm>
@@ -154,9 +156,8 @@ std::vector<std::string> plugin_search_dirs(const std::string& plugin_dir) {
     if (!d.empty() && std::find(dirs.begin(), dirs.end(), d) == dirs.end()) dirs.push_back(d);
   };
   add(plugin_dir);
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec && exe.has_parent_path()) {
+  const fs::path exe = executable_path("");
+  if (exe.has_parent_path()) {
     add((exe.parent_path() / "plugins").string());
     add(exe.parent_path().string());
   }

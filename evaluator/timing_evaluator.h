@@ -65,7 +65,7 @@ class TimingEvaluator : public EvaluatorWrapper {
   // Records the call (marked failed if the inner throws, then rethrows).
   void evaluate(EvalRequest* requests, int n) override;
   // {"timed_calls", "timed_mean_us", "timed_max_us", "inner": ...}. Key names differ from the
-  // batching layer's "batches"/"positions", which readers look up by name in the whole stack.
+  // batching layer's "batches"/"positions" so that a reader of the JSON finds each layer's own.
   std::string stats_json() const override;
 
  private:

@@ -4,8 +4,8 @@
 #include <set>
 #include <stdexcept>
 
-#include "engine/board.h"
-#include "engine/encoding.h"
+#include "engine/game/board.h"
+#include "engine/game/encoding.h"
 
 using namespace hearth;
 

@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/board.h"
-#include "engine/encoding.h"
+#include "engine/game/board.h"
+#include "engine/game/encoding.h"
 #include "evaluator/plugin_abi.h"
 #include "plugins/heuristic/threat_eval.h"
 

@@ -16,8 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/human_paced_bench.h"
-#include "engine/latency_bench.h"
+#include "engine/bench/human_paced.h"
+#include "engine/bench/latency.h"
+#include "engine/util/percentile.h"
 #include "tests/support.h"
 
 using namespace hearth;
@@ -178,9 +179,9 @@ TEST_CASE("statistics: nearest-rank p50/p99, max and mean on known samples") {
 
   std::vector<double> hundred(100);
   std::iota(hundred.begin(), hundred.end(), 1.0);
-  CHECK(lat::percentile(hundred, 0.99) == 99);
-  CHECK(lat::percentile(hundred, 0.50) == 50);
-  CHECK(lat::percentile({42}, 0.99) == 42);
+  CHECK(hearth::percentile(hundred, 0.99) == 99);
+  CHECK(hearth::percentile(hundred, 0.50) == 50);
+  CHECK(hearth::percentile({42}, 0.99) == 42);
 
   s = lat::summarize({});
   CHECK(s.count == 0);

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/bench_command.h"
-#include "engine/commands.h"
-#include "engine/options.h"
+#include "engine/bench/search_bench.h"
+#include "engine/app/commands.h"
+#include "engine/config/options.h"
 #include "tests/support.h"
 
 using namespace hearth;

@@ -17,8 +17,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/logging.h"
-#include "engine/piskvork.h"
+#include "engine/config/logging.h"
+#include "engine/play/piskvork.h"
 
 using namespace hearth;
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/board.h"
-#include "engine/encoding.h"
+#include "engine/game/board.h"
+#include "engine/game/encoding.h"
 #include "evaluator/evaluator_stack.h"
 #include "evaluator/plugin_evaluator.h"
 #include "evaluator/plugin_loader.h"

@@ -9,9 +9,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "engine/board.h"
-#include "engine/encoding.h"
-#include "engine/search.h"
+#include "engine/game/board.h"
+#include "engine/game/encoding.h"
+#include "engine/search/search.h"
 #include "evaluator/batching_evaluator.h"
 
 using namespace hearth;

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/logging.h"
-#include "engine/options.h"
-#include "engine/slurm_command.h"
-#include "engine/slurm_plan.h"
-#include "engine/tournament.h"
+#include "engine/config/logging.h"
+#include "engine/config/options.h"
+#include "engine/cluster/slurm_command.h"
+#include "engine/cluster/slurm_plan.h"
+#include "engine/tournament/tournament.h"
 #include "tests/support.h"
 
 using namespace hearth;

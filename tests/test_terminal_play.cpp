@@ -5,8 +5,8 @@
 #include <sstream>
 #include <string>
 
-#include "engine/logging.h"
-#include "engine/terminal_play.h"
+#include "engine/config/logging.h"
+#include "engine/play/terminal.h"
 
 using namespace hearth;
 

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "engine/time_manager.h"
+#include "engine/search/time_manager.h"
 
 using namespace hearth;
 

@@ -11,8 +11,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/board.h"
-#include "engine/encoding.h"
+#include "engine/game/board.h"
+#include "engine/game/encoding.h"
 #include "evaluator/evaluator_stack.h"
 #include "evaluator/timing_evaluator.h"
 

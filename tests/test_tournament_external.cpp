@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/logging.h"
-#include "engine/tournament.h"
+#include "engine/config/logging.h"
+#include "engine/tournament/tournament.h"
 #include "tests/support.h"
 #include "tests/tournament_support.h"
 

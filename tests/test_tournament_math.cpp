@@ -11,16 +11,16 @@
 #include <sstream>
 #include <string>
 
-#include "engine/logging.h"
-#include "engine/tournament_journal.h"
-#include "engine/tournament_openings.h"
-#include "engine/tournament_players.h"
-#include "engine/tournament_progress.h"
-#include "engine/tournament_records.h"
-#include "engine/tournament_results.h"
-#include "engine/tournament_schedule.h"
-#include "engine/tournament_stats.h"
-#include "engine/tournament_training.h"
+#include "engine/config/logging.h"
+#include "engine/tournament/journal.h"
+#include "engine/tournament/openings.h"
+#include "engine/tournament/players.h"
+#include "engine/tournament/progress.h"
+#include "engine/tournament/records.h"
+#include "engine/tournament/results.h"
+#include "engine/tournament/schedule.h"
+#include "engine/tournament/stats.h"
+#include "engine/tournament/training.h"
 #include "tests/support.h"
 
 using namespace hearth;

@@ -16,10 +16,10 @@
 #include <thread>
 #include <vector>
 
-#include "engine/logging.h"
-#include "engine/tournament.h"
-#include "engine/tournament_records.h"
-#include "engine/tournament_training.h"
+#include "engine/config/logging.h"
+#include "engine/tournament/tournament.h"
+#include "engine/tournament/records.h"
+#include "engine/tournament/training.h"
 #include "tests/support.h"
 #include "tests/tournament_support.h"
 

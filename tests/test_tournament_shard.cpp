@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/commands.h"
-#include "engine/logging.h"
-#include "engine/tournament.h"
-#include "engine/tournament_journal.h"
-#include "engine/tournament_merge.h"
-#include "engine/tournament_records.h"
+#include "engine/app/commands.h"
+#include "engine/config/logging.h"
+#include "engine/tournament/tournament.h"
+#include "engine/tournament/journal.h"
+#include "engine/tournament/merge.h"
+#include "engine/tournament/records.h"
 #include "tests/support.h"
 #include "tests/tournament_support.h"
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/tournament.h"
-#include "engine/tournament_journal.h"
+#include "engine/tournament/tournament.h"
+#include "engine/tournament/journal.h"
 
 namespace hearth_test {
 

@@ -4,10 +4,10 @@
 #include <cstring>
 #include <string>
 
-#include "engine/encoding.h"
+#include "engine/game/encoding.h"
 #include "evaluator/plugin_export.h"
 #include "evaluator/plugin_support.h"
-#include "threat_eval.h"
+#include "plugins/heuristic/threat_eval.h"
 
 namespace {
 

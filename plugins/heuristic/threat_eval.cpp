@@ -1,4 +1,4 @@
-#include "threat_eval.h"
+#include "plugins/heuristic/threat_eval.h"
 
 #include <algorithm>
 #include <cmath>

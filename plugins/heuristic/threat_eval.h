@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/board.h"
+#include "engine/game/board.h"
 
 namespace hearth {
 

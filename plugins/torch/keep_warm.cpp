@@ -1,4 +1,5 @@
 #include "plugins/torch/keep_warm.h"
+#include "engine/util/percentile.h"
 
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
@@ -52,9 +53,8 @@ SampleReservoir::Summary SampleReservoir::summary() const {
   }
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
-  auto rank = [&](double q) { return v[static_cast<size_t>(std::floor(q * static_cast<double>(v.size() - 1)))]; };
-  s.p50 = rank(0.50);
-  s.p99 = rank(0.99);
+  s.p50 = hearth::percentile_of_sorted(v, 0.50);
+  s.p99 = hearth::percentile_of_sorted(v, 0.99);
   return s;
 }
 

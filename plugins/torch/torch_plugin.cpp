@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "evaluator/plugin_export.h"
+#include "evaluator/device_name.h"
 #include "evaluator/plugin_support.h"
 #include "plugins/torch/cuda_devices.h"
 #include "plugins/torch/device_pool.h"
@@ -111,10 +112,7 @@ std::vector<std::string> parse_device_list(const std::string& text) {
     std::string item = text.substr(begin, end - begin);
     item.erase(0, item.find_first_not_of(" \t"));
     item.erase(item.find_last_not_of(" \t") + 1);
-    bool ok = item == "cpu" || item == "cuda";
-    if (!ok && item.rfind("cuda:", 0) == 0 && item.size() > 5 && item.size() <= 8)
-      ok = item.find_first_not_of("0123456789", 5) == std::string::npos;
-    if (!ok)
+    if (!hearth::parse_device_name(item))
       throw std::invalid_argument(what + ": '" + item + "' in '" + text +
                                   "' is not cpu, cuda or cuda:N (or give devices=all)");
     list.push_back(item);

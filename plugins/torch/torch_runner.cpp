@@ -3,6 +3,7 @@
 // when find_package(Torch) reports a CUDA build (Debian's CPU LibTorch ships ATen/cuda headers
 // without the runtime they need).
 #include "plugins/torch/torch_runner.h"
+#include "evaluator/device_name.h"
 
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -30,7 +31,7 @@
 #include <utility>
 
 #include "plugins/torch/keep_warm.h"
-#include "plugins/torch/nvml_probe.h"
+#include "engine/util/nvml_probe.h"
 
 namespace hearth::torch_plugin {
 
@@ -62,15 +63,10 @@ struct DeviceChoice {
 DeviceChoice parse_device(const std::string& text) {
   DeviceChoice d;
   if (text == "cpu") return d;
+  const std::optional<int> index = hearth::parse_device_name(text);
+  if (!index) throw std::invalid_argument("option 'device' of plugin torch: '" + text + "' is not cpu, cuda or cuda:N");
   d.cuda = true;
-  d.index = 0;
-  if (text != "cuda") {
-    const std::string prefix = "cuda:";
-    bool ok = text.rfind(prefix, 0) == 0 && text.size() > prefix.size() && text.size() <= prefix.size() + 3;
-    for (size_t i = prefix.size(); ok && i < text.size(); ++i) ok = text[i] >= '0' && text[i] <= '9';
-    if (!ok) throw std::invalid_argument("option 'device' of plugin torch: '" + text + "' is not cpu, cuda or cuda:N");
-    d.index = std::stoi(text.substr(prefix.size()));
-  }
+  d.index = *index;
   d.name = "cuda:" + std::to_string(d.index);
   return d;
 }

@@ -1,1 +1,0 @@
-// PLACEHOLDER until the search helper adds engine sources.

@@ -1,4 +1,0 @@
-// hearth: see commands.h for the subcommands.
-#include "commands.h"
-
-int main(int argc, char** argv) { return hearth::run_program(argc, argv); }

@@ -1,0 +1,284 @@
+// Search: one run() = synchronous root expansion (so root noise lands before any thread
+// descends), then params.threads workers (search_worker.h) on the shared tree (search_tree.h).
+#include "engine/search/search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/game/encoding.h"
+#include "engine/search/threads.h"
+#include "engine/search/tree.h"
+#include "engine/search/worker.h"
+
+namespace hearth {
+
+using search_detail::Node;
+using search_detail::NodeState;
+using search_detail::SearchWorker;
+using search_detail::SharedSearch;
+using search_detail::Tree;
+
+namespace {
+
+void validate(const SearchParams& p) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("search parameter " + what); };
+  if (p.threads < 1 || p.threads > 1024) fail("threads must be 1..1024, not " + std::to_string(p.threads));
+  if (p.leaves_per_batch < 1 || p.leaves_per_batch > 4096)
+    fail("leaves_per_batch must be 1..4096, not " + std::to_string(p.leaves_per_batch));
+  if (!(p.c_puct > 0.0)) fail("c_puct must be positive, not " + std::to_string(p.c_puct));
+  if (!std::isfinite(p.fpu_reduction)) fail("fpu_reduction must be a number");
+  if (!(p.virtual_loss >= 0.0)) fail("virtual_loss must be >= 0, not " + std::to_string(p.virtual_loss));
+  if (!(p.dirichlet_alpha >= 0.0)) fail("dirichlet_alpha must be >= 0, not " + std::to_string(p.dirichlet_alpha));
+  if (!(p.dirichlet_epsilon >= 0.0 && p.dirichlet_epsilon <= 1.0))
+    fail("dirichlet_epsilon must be in [0, 1], not " + std::to_string(p.dirichlet_epsilon));
+  if (p.temperature_moves < 0) fail("temperature_moves must be >= 0, not " + std::to_string(p.temperature_moves));
+  if (!(p.temperature >= 0.0)) fail("temperature must be >= 0, not " + std::to_string(p.temperature));
+  if (p.max_memory_mb < 1) fail("max_memory_mb must be at least 1");
+}
+
+uint64_t seed_from(uint64_t seed) {
+  if (seed != 0) return seed;
+  return std::random_device{}() ^
+         static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count());
+}
+
+Board initial_board(const Evaluator& evaluator) {
+  const int size = evaluator.spec().board_size;
+  return Board(size >= Board::kMinSize && size <= Board::kMaxSize ? size : 15);
+}
+
+// Joins the evaluator's clients for the scope, so batching layers know who may still submit.
+struct ClientScope {
+  explicit ClientScope(Evaluator& e) : evaluator(e) { evaluator.client_joined(); }
+  ~ClientScope() { evaluator.client_left(); }
+  Evaluator& evaluator;
+};
+
+// The child with most visits (ties: lower edge index, i.e. higher prior) and its index;
+// nullptr if no child has visits.
+const Node* most_visited(const Node* node, int* index) {
+  const Node* best = nullptr;
+  uint32_t best_n = 0;
+  search_detail::for_each_child(node, [&](int i, const Node& c) {
+    const uint32_t n = c.n.load();
+    if (n > best_n) {
+      best_n = n;
+      best = &c;
+      *index = i;
+    }
+  });
+  return best;
+}
+
+}  // namespace
+
+struct Search::Impl {
+  Impl(EvaluatorPtr e, const SearchParams& p)
+      : evaluator(std::move(e)),
+        tree(initial_board(*evaluator), p.max_memory_mb * 1024 * 1024),
+        rng(seed_from(p.seed)) {}
+
+  void apply_root_noise(const SearchParams& params);
+  SearchResult result_of(const SharedSearch& shared) const;
+
+  EvaluatorPtr evaluator;
+  Tree tree;
+  std::mt19937_64 rng;  // root noise and temperature: one stream from the seed, in call order
+  std::atomic<bool> stop{false};
+  bool root_noise_applied = false;
+  search_detail::HelperThreads helpers;  // declared last: stopped before the tree goes
+};
+
+Search::Search(EvaluatorPtr evaluator, SearchParams params) : params_(params) {
+  if (!evaluator) throw std::invalid_argument("search needs an evaluator");
+  validate(params_);
+  impl_ = std::make_unique<Impl>(std::move(evaluator), params_);
+}
+
+Search::~Search() = default;
+
+void Search::set_position(const Board& board) {
+  // A new root (reset, or a reused subtree after moves were played) has not had its noise yet.
+  const int before = impl_->tree.root_board().move_count();
+  if (!impl_->tree.set_position(board) || board.move_count() != before) impl_->root_noise_applied = false;
+}
+
+void Search::clear_tree() {
+  impl_->tree.reset();
+  impl_->root_noise_applied = false;
+}
+
+void Search::stop() { impl_->stop.store(true); }
+
+int64_t Search::root_visits() const { return impl_->tree.root()->n.load(); }
+
+int64_t Search::debug_visits_after(const std::vector<Move>& moves) const {
+  const Node* node = impl_->tree.root();
+  for (Move m : moves) {
+    if (node->state.load() != NodeState::Expanded) return 0;
+    const Node* next = nullptr;
+    search_detail::for_each_child(node, [&](int i, const Node& c) {
+      if (node->edges[i].move == m) next = &c;
+    });
+    if (!next) return 0;
+    node = next;
+  }
+  return node->n.load();
+}
+
+SearchTreeStats Search::debug_check_tree() const { return impl_->tree.check(); }
+
+void Search::Impl::apply_root_noise(const SearchParams& params) {
+  Node* root = tree.root();
+  // Noise breaks the prior order that lets selection skip unvisited edges, so every root edge
+  // gets its child now (a few kilobytes).
+  for (int i = root->num_children.load(); i < root->num_edges; ++i) {
+    if (!tree.get_or_create_child(root, i)) {
+      spdlog::debug("search: no memory left for root noise");
+      return;
+    }
+  }
+  std::gamma_distribution<double> gamma(params.dirichlet_alpha, 1.0);
+  std::vector<double> eta(root->num_edges);
+  double sum = 0.0;
+  for (double& x : eta) sum += (x = gamma(rng));
+  if (!(sum > 0.0)) return;
+  const double eps = params.dirichlet_epsilon;
+  for (int i = 0; i < root->num_edges; ++i) {
+    search_detail::Edge& e = root->edges[i];
+    e.prior = search_detail::encode_prior(static_cast<float>((1.0 - eps) * e.p() + eps * eta[i] / sum));
+  }
+  root_noise_applied = true;
+}
+
+SearchResult Search::run(const SearchLimits& limits) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  Impl& impl = *impl_;
+  impl.stop.store(false);
+  Tree& tree = impl.tree;
+  const Board& board = tree.root_board();
+  Evaluator& evaluator = *impl.evaluator;
+  const EvalSpec& spec = evaluator.spec();
+  if (spec.board_size != board.size() || spec.policy_size != board.cells() ||
+      spec.input_floats() != input_floats(board.size()))
+    throw EvalError("the evaluator serves " + std::to_string(spec.board_size) + "x" + std::to_string(spec.board_size) +
+                    " boards (policy " + std::to_string(spec.policy_size) + ", " + std::to_string(spec.input_planes) +
+                    " planes) but the position is " + std::to_string(board.size()) + "x" +
+                    std::to_string(board.size()));
+
+  SharedSearch shared(params_, evaluator, tree, impl.stop);
+  if (board.is_over()) {  // nothing to search: the side to move lost, or it is a draw
+    SearchResult result = impl.result_of(shared);
+    result.value = board.outcome() == Outcome::Draw ? 0.0f : -1.0f;
+    result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return result;
+  }
+  if (tree.root()->state.load() == NodeState::Terminal) {
+    // A node proven by the five check becomes a root to search: start it afresh.
+    tree.reset();
+    impl.root_noise_applied = false;
+  }
+  Node* root = tree.root();
+  const int64_t visits_before = root->n.load();
+
+  shared.batch_limit = std::max(1, std::min(params_.leaves_per_batch, spec.max_batch > 0 ? spec.max_batch : 1));
+  // Visit counts are 32-bit: an endless search (a proven position is cheap to revisit) stops
+  // at 2^30 root visits.
+  int64_t budget = (int64_t{1} << 30) - visits_before;
+  if (limits.visits > 0) budget = std::min(budget, limits.visits - visits_before);
+  if (limits.playouts > 0) budget = std::min(budget, limits.playouts);
+  shared.budget.store(std::max<int64_t>(budget, 1));  // at least one playout
+  if (limits.seconds > 0.0) {
+    shared.has_deadline = true;
+    shared.deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limits.seconds));
+  }
+
+  {
+    ClientScope client(evaluator);
+    SearchWorker main_worker(shared);
+    if (root->state.load() != NodeState::Expanded) main_worker.step(1);  // throws on evaluator failure
+    if (params_.dirichlet_alpha > 0.0 && !impl.root_noise_applied && root->state.load() == NodeState::Expanded)
+      impl.apply_root_noise(params_);
+    impl.helpers.start(params_.threads - 1, [&shared, &evaluator] {
+      try {
+        ClientScope helper_client(evaluator);
+        SearchWorker worker(shared);
+        worker.run_loop();
+      } catch (...) {
+        shared.record_error(std::current_exception());
+      }
+    });
+    main_worker.run_loop();
+    impl.helpers.wait();
+  }
+  if (shared.error) std::rethrow_exception(shared.error);
+
+  SearchResult result = impl.result_of(shared);
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (result.memory_capped)
+    spdlog::debug("search: tree reached max_memory_mb ({} bytes); search ended early", result.tree_bytes);
+  return result;
+}
+
+SearchResult Search::Impl::result_of(const SharedSearch& shared) const {
+  SearchResult result;
+  result.playouts = shared.playouts.load();
+  result.evaluations = shared.evaluations.load();
+  result.collisions = shared.collisions.load();
+  result.memory_capped = shared.memory_capped.load();
+  result.tree_bytes = tree.bytes();
+  const Node* root = tree.root();
+  const uint32_t n = root->n.load();
+  result.root_visits = n;
+  result.value = n > 0 ? static_cast<float>(-search_detail::from_fixed(root->w.load()) / n) : 0.0f;
+  if (root->state.load() != NodeState::Expanded) return result;
+
+  std::vector<std::pair<int, const Node*>> visited;  // (edge index, child)
+  search_detail::for_each_child(root, [&](int i, const Node& c) {
+    if (c.n.load() > 0) visited.emplace_back(i, &c);
+  });
+  std::stable_sort(visited.begin(), visited.end(),
+                   [](const auto& a, const auto& b) { return a.second->n.load() > b.second->n.load(); });
+  for (const auto& [index, child] : visited)
+    result.child_visits.emplace_back(root->edges[index].move, static_cast<int64_t>(child->n.load()));
+  // With no child visited yet (a one-playout search), the highest prior is the best guess.
+  result.best = result.child_visits.empty() ? root->edges[0].move : result.child_visits.front().first;
+
+  for (const Node* node = root; node->state.load() == NodeState::Expanded;) {
+    int index = 0;
+    const Node* next = most_visited(node, &index);
+    if (!next) break;
+    result.pv.push_back(node->edges[index].move);
+    node = next;
+  }
+  return result;
+}
+
+Move Search::choose_move(const SearchResult& result) {
+  const int moves_played = impl_->tree.root_board().move_count();
+  if (params_.temperature_moves <= 0 || moves_played >= params_.temperature_moves || result.child_visits.empty() ||
+      params_.temperature <= 0.0)
+    return result.best;
+  // visits^(1/T), scaled by the largest count first so that a small T cannot overflow.
+  const double top = static_cast<double>(result.child_visits.front().second);
+  std::vector<double> weights;
+  double total = 0.0;
+  for (const auto& [move, visits] : result.child_visits) {
+    weights.push_back(std::pow(static_cast<double>(visits) / top, 1.0 / params_.temperature));
+    total += weights.back();
+  }
+  double pick = std::uniform_real_distribution<double>(0.0, total)(impl_->rng);
+  for (size_t i = 0; i < weights.size(); ++i) {
+    if (pick < weights[i]) return result.child_visits[i].first;
+    pick -= weights[i];
+  }
+  return result.child_visits.back().first;
+}
+
+}  // namespace hearth

@@ -1,0 +1,114 @@
+// Batched multi-threaded PUCT search over a Gomoku board.
+//
+// Thread-safety: one owner thread calls set_position/run/choose_move/stats; run() itself starts
+// params.threads search threads that share the tree (virtual loss keeps them apart) and hand
+// their leaves to the evaluator, which must be thread-safe (a BatchingEvaluator or a cache over
+// one). stop() may be called from any thread while run() is in progress.
+// A Search keeps its params.threads - 1 helper threads between runs, and a thread that frees
+// the parts of the tree that set_position/clear_tree discard, so those calls return at once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "engine/game/board.h"
+#include "evaluator/evaluator.h"
+
+namespace hearth {
+
+struct SearchParams {
+  int threads = 1;
+  double c_puct = 1.5;
+  // Unvisited child value = parent value - fpu_reduction * sqrt(prior mass of the visited
+  // children), lc0's first-play urgency: the more of the policy is explored, the less an
+  // unexplored move is trusted.
+  double fpu_reduction = 0.2;
+  double virtual_loss = 1.0;          // losses added per in-flight visit
+  double dirichlet_alpha = 0.0;       // root noise; 0 = off (match play)
+  double dirichlet_epsilon = 0.25;
+  int temperature_moves = 0;          // sample by visits for the first k moves of a game; 0 = off
+  double temperature = 1.0;
+  uint64_t seed = 0;                  // 0 = seed from the clock
+  // The tree never grows past this (Gomocup limit is 350 MiB); a run that reaches it ends early
+  // with SearchResult::memory_capped. Counts what malloc takes for the tree, not the process.
+  size_t max_memory_mb = 240;         // + cache + allocator slack stays under Gomocup's 350 MiB
+  int leaves_per_batch = 8;           // leaves one thread gathers under virtual loss per evaluate()
+  // Sees fives without the evaluator: a position whose side to move can make five at once is
+  // scored as a win for it (at the root: only the winning moves are searched), and when the
+  // opponent threatens five, only the blocking squares are searched (every other move loses at
+  // once). Exact game logic; off leaves plain PUCT with terminal positions only.
+  bool check_fives = true;
+};
+
+struct SearchLimits {
+  int64_t visits = 0;     // root visits, reused ones included; 0 = no limit
+  int64_t playouts = 0;   // new visits in this search; 0 = no limit
+  double seconds = 0.0;   // wall time; 0 = no limit
+};
+
+struct SearchResult {
+  Move best = kNoMove;
+  float value = 0.0f;               // root value, side to move's view
+  int64_t root_visits = 0;
+  int64_t playouts = 0;             // visits added by this run
+  int64_t evaluations = 0;          // leaves sent to the evaluator by this run
+  double seconds = 0.0;
+  size_t tree_bytes = 0;
+  bool memory_capped = false;       // stopped growing the tree at max_memory_mb
+  std::vector<std::pair<Move, int64_t>> child_visits;  // root children with visits, most first
+  std::vector<Move> pv;             // principal variation from the root
+  int64_t collisions = 0;           // descents that met a leaf already in flight (diagnostics)
+};
+
+// A walk over the whole tree, for tests and debugging (Search::debug_check_tree).
+struct SearchTreeStats {
+  int64_t nodes = 0;
+  int64_t expanded = 0;
+  int64_t terminal = 0;
+  int64_t nonzero_virtual_loss = 0;  // nodes whose in-flight count is not 0
+  int64_t left_in_flight = 0;        // nodes still marked as being evaluated
+  int64_t visit_mismatches = 0;      // expanded nodes where N != 1 + sum of children's N
+  size_t bytes_walked = 0;           // memory of the nodes found by the walk
+  size_t bytes_tracked = 0;          // the tree's own running count (SearchResult::tree_bytes)
+};
+
+class Search {
+ public:
+  Search(EvaluatorPtr evaluator, SearchParams params);
+  ~Search();
+  Search(const Search&) = delete;
+  Search& operator=(const Search&) = delete;
+
+  // Sets the position to search. If `board` extends the current root's position by moves that
+  // were played, the subtree under those moves is kept (tree reuse); otherwise the tree is reset.
+  void set_position(const Board& board);
+  // Searches until a limit is hit or stop() is called; at least one playout unless the position
+  // is over (or the tree is already at max_memory_mb). Throws EvalError if the evaluator fails
+  // or serves another board size; the tree stays consistent and can be searched again.
+  SearchResult run(const SearchLimits& limits);
+  // Ends the run() in progress soon (after at least one playout). A stop() while no run() is in
+  // progress is forgotten: every run() starts unstopped.
+  void stop();
+  // The move to play: most visits, or sampled by visits^(1/T) during the first
+  // params.temperature_moves moves of the game.
+  Move choose_move(const SearchResult& result);
+  const SearchParams& params() const { return params_; }
+  void clear_tree();
+
+  // Visits of the current root (those kept by tree reuse included). Owner thread, not during run().
+  int64_t root_visits() const;
+  // For tests: visits of the node reached from the root by `moves` (0 if the tree lacks it), and
+  // a full walk checking the tree's invariants. Owner thread, not during run().
+  int64_t debug_visits_after(const std::vector<Move>& moves) const;
+  SearchTreeStats debug_check_tree() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  SearchParams params_;
+};
+
+}  // namespace hearth

@@ -1,0 +1,354 @@
+#include "engine/search/worker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+
+#include "engine/game/encoding.h"
+#include "engine/search/fives.h"
+
+namespace hearth::search_detail {
+namespace {
+
+// Sorts edges by prior, highest first, keeping the given order among equal priors (the moves
+// come ascending, so ties go to the lower move). A two-pass radix sort on the 16-bit prior code:
+// an expansion sorts a few hundred edges, where a comparison sort dominated the profile.
+void sort_by_prior(Edge* edges, Edge* scratch, int count) {
+  bool sorted = true;
+  for (int i = 1; i < count && sorted; ++i) sorted = edges[i].prior <= edges[i - 1].prior;
+  if (sorted) return;
+  Edge* from = edges;
+  Edge* to = scratch;
+  for (int shift = 0; shift < 16; shift += 8) {
+    int start[257] = {};
+    for (int i = 0; i < count; ++i) ++start[((0xFFFF - from[i].prior) >> shift & 0xFF) + 1];
+    for (int b = 0; b < 256; ++b) start[b + 1] += start[b];
+    for (int i = 0; i < count; ++i) to[start[(0xFFFF - from[i].prior) >> shift & 0xFF]++] = from[i];
+    std::swap(from, to);
+  }
+  // Two passes: the result is back in `edges`.
+}
+
+// for_each_child that also returns the child count it walked.
+template <class F>
+int for_each_child_counted(Node* node, F&& f) {
+  int count = 0;
+  for_each_child(node, [&](int i, Node& c) {
+    f(i, c);
+    count = i + 1;
+  });
+  return count;
+}
+
+}  // namespace
+
+bool SharedSearch::should_stop() const {
+  if (failed.load(std::memory_order_relaxed) || memory_capped.load(std::memory_order_relaxed)) return true;
+  if (playouts.load(std::memory_order_relaxed) == 0) return false;
+  if (stop_requested.load(std::memory_order_relaxed)) return true;
+  return has_deadline && std::chrono::steady_clock::now() >= deadline;
+}
+
+void SharedSearch::record_error(std::exception_ptr e) {
+  std::lock_guard<std::mutex> lock(error_mutex);
+  if (!error) error = e;
+  failed.store(true);
+}
+
+SearchWorker::SearchWorker(SharedSearch& shared)
+    : shared_(shared),
+      board_(shared.tree.root_board()),
+      cells_(board_.cells()),
+      input_floats_(input_floats(board_.size())),
+      policy_size_(shared.evaluator.spec().policy_size) {
+  const int batch = shared.batch_limit;
+  const int max_depth = cells_ + 1;  // the board fills up before a path gets longer
+  leaves_.resize(static_cast<size_t>(batch));
+  paths_.resize(static_cast<size_t>(batch) * max_depth);
+  moves_.resize(static_cast<size_t>(batch) * cells_);
+  planes_.resize(static_cast<size_t>(batch) * input_floats_);
+  policy_.resize(static_cast<size_t>(batch) * policy_size_);
+  values_.resize(static_cast<size_t>(batch));
+  requests_.resize(static_cast<size_t>(batch));
+  scratch_moves_.resize(static_cast<size_t>(cells_));
+  policy_scratch_.resize(static_cast<size_t>(cells_));
+  scratch_edges_.resize(static_cast<size_t>(cells_));
+  for (int i = 0; i < batch; ++i) {
+    leaves_[i].path = &paths_[static_cast<size_t>(i) * max_depth];
+    leaves_[i].moves = &moves_[static_cast<size_t>(i) * cells_];
+    requests_[i].planes = &planes_[static_cast<size_t>(i) * input_floats_];
+    requests_[i].policy = &policy_[static_cast<size_t>(i) * policy_size_];
+    requests_[i].value = &values_[static_cast<size_t>(i)];
+  }
+}
+
+void SearchWorker::run_loop() {
+  try {
+    while (step(shared_.batch_limit)) {
+    }
+  } catch (...) {
+    shared_.record_error(std::current_exception());
+  }
+}
+
+bool SearchWorker::step(int max_leaves) {
+  const int limit = std::min(max_leaves, shared_.batch_limit);
+  int gathered = 0;
+  bool go_on = true;
+  bool collided = false;
+  while (gathered < limit) {
+    if (shared_.should_stop()) {
+      go_on = false;
+      break;
+    }
+    if (shared_.budget.fetch_sub(1, std::memory_order_relaxed) <= 0) {
+      shared_.budget.fetch_add(1, std::memory_order_relaxed);
+      go_on = false;
+      break;
+    }
+    GatheredLeaf& slot = leaves_[gathered];
+    const Descent result = descend(slot, gathered);
+    if (result == Descent::Leaf) {
+      ++gathered;
+      continue;
+    }
+    if (result == Descent::Terminal) {
+      shared_.playouts.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    shared_.budget.fetch_add(1, std::memory_order_relaxed);  // that descent made no visit
+    if (result == Descent::Collision) {
+      shared_.collisions.fetch_add(1, std::memory_order_relaxed);
+      collided = true;  // lc0: evaluate what we have rather than pile onto a busy subtree
+      break;
+    }
+    shared_.memory_capped.store(true);
+    go_on = false;
+    break;
+  }
+  if (gathered > 0) {
+    try {
+      shared_.evaluator.evaluate(requests_.data(), gathered);
+    } catch (...) {
+      for (int i = 0; i < gathered; ++i) abandon(leaves_[i]);
+      throw;
+    }
+    shared_.evaluations.fetch_add(gathered, std::memory_order_relaxed);
+    for (int i = 0; i < gathered; ++i)
+      expand_and_backup(leaves_[i], requests_[i].policy, *requests_[i].value);
+    shared_.playouts.fetch_add(gathered, std::memory_order_relaxed);
+  } else if (collided) {
+    std::this_thread::yield();  // the tree is busy with other threads' leaves: let them finish
+  }
+  return go_on && !shared_.should_stop();
+}
+
+SearchWorker::Descent SearchWorker::descend(GatheredLeaf& slot, int slot_index) {
+  Node** path = slot.path;
+  int depth = 0;
+  Node* node = shared_.tree.root();
+  node->in_flight.fetch_add(1, std::memory_order_relaxed);
+  path[depth++] = node;
+  Descent result;
+  for (;;) {
+    const NodeState state = node->state.load(std::memory_order_acquire);
+    if (state == NodeState::Expanded) {
+      int index = 0;
+      Node* child = select(node, &index);
+      if (!child) {
+        remove_virtual_loss(path, depth);
+        result = Descent::OutOfMemory;
+        break;
+      }
+      child->in_flight.fetch_add(1, std::memory_order_relaxed);
+      path[depth++] = child;
+      board_.play(node->edges[index].move);
+      node = child;
+      continue;
+    }
+    if (state == NodeState::Terminal) {
+      backup(path, depth, node->terminal_value);
+      result = Descent::Terminal;
+      break;
+    }
+    if (state == NodeState::InFlight) {
+      remove_virtual_loss(path, depth);
+      result = Descent::Collision;
+      break;
+    }
+    NodeState expected = NodeState::Unexpanded;
+    if (!node->state.compare_exchange_strong(expected, NodeState::InFlight, std::memory_order_acq_rel,
+                                             std::memory_order_acquire))
+      continue;  // another thread took it first: look at what it made of it
+    slot.depth = depth;
+    result = classify_leaf(slot, slot_index, node);
+    break;
+  }
+  for (int i = 1; i < depth; ++i) board_.undo();
+  return result;
+}
+
+Node* SearchWorker::select(Node* node, int* index) {
+  const SearchParams& params = shared_.params;
+  const Edge* edges = node->edges;
+  const uint32_t parent_n = node->n.load(std::memory_order_relaxed);
+  const uint32_t parent_in_flight = node->in_flight.load(std::memory_order_relaxed);
+  const double vl = params.virtual_loss;
+  const double explore = params.c_puct * std::sqrt(std::max(1.0, double(parent_n) + double(parent_in_flight)));
+  // The node's w is from its mover's view; the player choosing here is the other one.
+  const double parent_q = parent_n > 0 ? -from_fixed(node->w.load(std::memory_order_relaxed)) / parent_n : 0.0;
+
+  // Highest score wins; ties go to the lower edge index (higher prior): children are scanned in
+  // index order and only a strictly better score replaces the best.
+  Node* best = nullptr;
+  int best_index = -1;
+  double best_score = -std::numeric_limits<double>::infinity();
+  double visited_mass = 0.0;
+  Node* unvisited = nullptr;  // the existing unvisited child with the highest prior
+  int unvisited_index = -1;
+  float unvisited_p = -1.0f;
+  const int count = for_each_child_counted(node, [&](int i, Node& c) {
+    const float p = edges[i].p();
+    const uint32_t n = c.n.load(std::memory_order_relaxed);
+    const uint32_t f = c.in_flight.load(std::memory_order_relaxed);
+    const double n_eff = n + vl * f;
+    if (n_eff <= 0.0) {
+      if (p > unvisited_p) {
+        unvisited_p = p;
+        unvisited = &c;
+        unvisited_index = i;
+      }
+      return;
+    }
+    visited_mass += p;
+    const double score =
+        (from_fixed(c.w.load(std::memory_order_relaxed)) - vl * f) / n_eff + explore * p / (1.0 + n_eff);
+    if (score > best_score) {
+      best_score = score;
+      best = &c;
+      best_index = i;
+    }
+  });
+
+  const double fpu = parent_q - params.fpu_reduction * std::sqrt(visited_mass);
+  if (unvisited) {
+    const double score = fpu + explore * unvisited_p;
+    if (score > best_score || (score == best_score && unvisited_index < best_index)) {
+      best_score = score;
+      best = unvisited;
+      best_index = unvisited_index;
+    }
+  }
+  // Edges past the children are sorted by prior, so the first of them is the best unvisited one.
+  if (count < node->num_edges && fpu + explore * edges[count].p() > best_score) {
+    *index = count;
+    return shared_.tree.get_or_create_child(node, count);
+  }
+  *index = best_index;
+  return best;
+}
+
+SearchWorker::Descent SearchWorker::classify_leaf(GatheredLeaf& slot, int slot_index, Node* leaf) {
+  if (board_.is_over()) {
+    // The move into the leaf ended the game: a win for its mover, or a draw.
+    const int8_t value = board_.outcome() == Outcome::Draw ? 0 : 1;
+    leaf->terminal_value = value;
+    leaf->state.store(NodeState::Terminal, std::memory_order_release);
+    backup(slot.path, slot.depth, value);
+    return Descent::Terminal;
+  }
+  const bool is_root = slot.depth == 1;
+  Move* candidates = scratch_moves_.data();
+  int count = 0;
+  if (shared_.params.check_fives) {
+    const Stone me = board_.to_move();
+    count = winning_squares(board_, me, candidates);
+    if (count > 0 && !is_root) {
+      // The side to move wins next move: a proven loss for the leaf's mover.
+      leaf->terminal_value = -1;
+      leaf->state.store(NodeState::Terminal, std::memory_order_release);
+      backup(slot.path, slot.depth, -1.0f);
+      return Descent::Terminal;
+    }
+    // Otherwise, every move that leaves the opponent's five open loses at once.
+    if (count == 0) count = winning_squares(board_, opponent(me), candidates);
+  }
+  if (count == 0)
+    for (Move m = 0; m < cells_; ++m)
+      if (board_.at(m) == Stone::Empty) candidates[count++] = m;
+
+  const size_t bytes = Tree::edge_bytes(count);
+  if (is_root) {
+    shared_.tree.force_reserve(bytes);
+  } else if (!shared_.tree.try_reserve(bytes)) {
+    leaf->state.store(NodeState::Unexpanded, std::memory_order_release);
+    remove_virtual_loss(slot.path, slot.depth);
+    return Descent::OutOfMemory;
+  }
+  slot.reserved = bytes;
+  slot.num_moves = count;
+  for (int i = 0; i < count; ++i) slot.moves[i] = static_cast<int16_t>(candidates[i]);
+  EvalRequest& request = requests_[slot_index];
+  encode(board_, &planes_[static_cast<size_t>(slot_index) * input_floats_]);
+  request.key = board_.eval_key();
+  return Descent::Leaf;
+}
+
+void SearchWorker::expand_and_backup(GatheredLeaf& slot, const float* logits, float value) {
+  Node* leaf = slot.path[slot.depth - 1];
+  const int count = slot.num_moves;
+  // Softmax over the candidate moves only: logits of occupied squares never reach the priors.
+  float max_logit = -std::numeric_limits<float>::infinity();
+  for (int i = 0; i < count; ++i) max_logit = std::max(max_logit, logits[slot.moves[i]]);
+  float* exps = &policy_scratch_[0];
+  double sum = 0.0;
+  for (int i = 0; i < count; ++i) sum += (exps[i] = std::exp(logits[slot.moves[i]] - max_logit));
+  if (!(sum > 0.0) || !std::isfinite(sum)) {  // a broken network output: fall back to uniform
+    std::fill(exps, exps + count, 1.0f);
+    sum = count;
+  }
+  const float scale = static_cast<float>(1.0 / sum);
+  Edge* edges = Tree::new_edges(count);
+  for (int i = 0; i < count; ++i) edges[i] = Edge{slot.moves[i], encode_prior(exps[i] * scale)};
+  sort_by_prior(edges, scratch_edges_.data(), count);
+  leaf->edges = edges;
+  leaf->num_edges = static_cast<uint16_t>(count);
+  slot.reserved = 0;
+
+  if (!std::isfinite(value)) value = 0.0f;
+  value = std::clamp(value, -1.0f, 1.0f);
+  // The leaf's w is from its mover's view, the opposite of the evaluator's side to move. Its
+  // visit is counted before it is published as Expanded, so nobody sees an expanded node with
+  // no visits.
+  leaf->w.fetch_add(to_fixed(-value), std::memory_order_relaxed);
+  leaf->n.fetch_add(1, std::memory_order_relaxed);
+  leaf->in_flight.fetch_sub(1, std::memory_order_relaxed);
+  leaf->state.store(NodeState::Expanded, std::memory_order_release);
+  backup(slot.path, slot.depth - 1, value);
+}
+
+void SearchWorker::abandon(GatheredLeaf& slot) {
+  Node* leaf = slot.path[slot.depth - 1];
+  shared_.tree.release(slot.reserved);
+  slot.reserved = 0;
+  leaf->state.store(NodeState::Unexpanded, std::memory_order_release);
+  remove_virtual_loss(slot.path, slot.depth);
+}
+
+void SearchWorker::backup(Node* const* path, int depth, float value) {
+  int64_t v = to_fixed(value);
+  for (int i = depth - 1; i >= 0; --i) {
+    Node* node = path[i];
+    node->w.fetch_add(v, std::memory_order_relaxed);
+    node->n.fetch_add(1, std::memory_order_relaxed);
+    node->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    v = -v;
+  }
+}
+
+void SearchWorker::remove_virtual_loss(Node* const* path, int depth) {
+  for (int i = 0; i < depth; ++i) path[i]->in_flight.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace hearth::search_detail
