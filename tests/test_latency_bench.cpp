@@ -18,6 +18,9 @@
 
 #include "engine/bench/human_paced.h"
 #include "engine/bench/latency.h"
+#include "engine/bench/latency_plan.h"
+#include "engine/bench/latency_report.h"
+#include "engine/bench/report.h"
 #include "engine/util/percentile.h"
 #include "tests/support.h"
 
@@ -166,14 +169,14 @@ TEST_CASE("statistics: nearest-rank p50/p99, max and mean on known samples") {
   std::vector<double> twenty(20);
   std::iota(twenty.begin(), twenty.end(), 1.0);
   std::shuffle(twenty.begin(), twenty.end(), std::mt19937(7));
-  lat::Summary s = lat::summarize(twenty);
+  bench::Summary s = bench::summarize(twenty);
   CHECK(s.count == 20);
   CHECK(s.p50 == 10);
   CHECK(s.p99 == 20);
   CHECK(s.max == 20);
   CHECK(s.mean == doctest::Approx(10.5));
 
-  s = lat::summarize({5, 1, 4, 2, 3});
+  s = bench::summarize({5, 1, 4, 2, 3});
   CHECK(s.p50 == 3);
   CHECK(s.p99 == 5);
 
@@ -183,11 +186,11 @@ TEST_CASE("statistics: nearest-rank p50/p99, max and mean on known samples") {
   CHECK(hearth::percentile(hundred, 0.50) == 50);
   CHECK(hearth::percentile({42}, 0.99) == 42);
 
-  s = lat::summarize({});
+  s = bench::summarize({});
   CHECK(s.count == 0);
   CHECK(s.p50 == 0);
-  CHECK(lat::ratio(300, 200) == doctest::Approx(1.5));
-  CHECK(lat::ratio(1, 0) == 0);
+  CHECK(bench::ratio(300, 200) == doctest::Approx(1.5));
+  CHECK(bench::ratio(1, 0) == 0);
 }
 
 TEST_CASE("verdict: keep-warm rows in the target gap range pass or miss with reasons") {
@@ -206,14 +209,24 @@ TEST_CASE("verdict: keep-warm rows in the target gap range pass or miss with rea
   CHECK(contains(miss, "2 dummies after stop"));
 }
 
+TEST_CASE("report formatting: fixed digits, default stream numbers, integer lists") {
+  CHECK(bench::fixed(1.5, 2) == "1.50");
+  CHECK(bench::fixed(1.23456, 1) == "1.2");
+  CHECK(bench::format_number(0.05) == "0.05");
+  CHECK(bench::format_number(20) == "20");
+  CHECK(bench::format_number(1234567) == "1.23457e+06");
+  CHECK(bench::join_ints({1, 4, 128}) == "1,4,128");
+  CHECK(bench::join_ints({}).empty());
+}
+
 TEST_CASE("JSON field reading") {
   const std::string j = R"({"a":{"duty":0.25,"name":"x \"y\""},"last_gpu_us":123.5})";
-  CHECK(lat::json_number(j, "duty") == doctest::Approx(0.25));
-  CHECK(lat::json_number(j, "last_gpu_us") == doctest::Approx(123.5));
-  CHECK(lat::json_number(j, "missing", -1) == -1);
-  CHECK(lat::json_string(j, "name") == "x \"y\"");
-  CHECK(lat::json_string(j, "missing", "unknown") == "unknown");
-  const std::string m = lat::machine_json(-1, R"({"libtorch":"1.13.0"})");
+  CHECK(bench::json_number(j, "duty") == doctest::Approx(0.25));
+  CHECK(bench::json_number(j, "last_gpu_us") == doctest::Approx(123.5));
+  CHECK(bench::json_number(j, "missing", -1) == -1);
+  CHECK(bench::json_string(j, "name") == "x \"y\"");
+  CHECK(bench::json_string(j, "missing", "unknown") == "unknown");
+  const std::string m = bench::machine_json(-1, R"({"libtorch":"1.13.0"})");
   CHECK(contains(m, "\"libtorch\":\"1.13.0\""));
   CHECK(contains(m, "\"gpu_name\":\"unknown\""));
   CHECK(contains(m, "\"host\":"));
@@ -289,7 +302,7 @@ TEST_CASE("latency end to end: torch plugin, eager on the CPU, a JSON with every
   CHECK(count_of(json, "\"wall_us\":{\"count\":2,") == 8);
   CHECK(count_of(json, "\"stop_check\":null") == 1);  // keep-warm off: nothing to stop
   CHECK(count_of(json, "\"stop_check\":{\"after_game_end\":") == 1);
-  CHECK(lat::json_number(json, "during_hot_window", -1) > 0);  // the dummies did run while hot
+  CHECK(bench::json_number(json, "during_hot_window", -1) > 0);  // the dummies did run while hot
   CHECK(contains(json, "\"libtorch\":\""));
   CHECK(contains(json, "\"machine\":{\"host\":"));
 

@@ -1,5 +1,3 @@
-#include "engine/bench/search_bench.h"
-#include "engine/util/text.h"
 #include "engine/bench/human_paced.h"
 
 #include <spdlog/spdlog.h>
@@ -21,14 +19,22 @@
 #include <streambuf>
 #include <thread>
 
-#include "evaluator/json_text.h"
-#include "evaluator/device_name.h"
-#include "evaluator/timing_evaluator.h"
-#include "engine/bench/latency.h"
+#include "engine/bench/report.h"
 #include "engine/play/piskvork.h"
+#include "engine/util/text.h"
+#include "evaluator/device_name.h"
+#include "evaluator/json_text.h"
+#include "evaluator/timing_evaluator.h"
 
 namespace hearth::human_paced {
 namespace {
+
+using bench::fixed;
+using bench::json_number;
+using bench::json_string;
+using bench::ratio;
+using bench::Summary;
+using bench::summarize;
 
 using Clock = std::chrono::steady_clock;
 
@@ -144,7 +150,7 @@ struct ConditionResult {
   std::string error;
   std::vector<MoveRecord> moves;
   std::string plugin_stats = "null";
-  latency::Summary search_ms, first_batch_us;
+  Summary search_ms, first_batch_us;
 };
 
 // One engine on its own thread, spoken to through the pipes.
@@ -283,8 +289,8 @@ ConditionResult run_condition(const Settings& base, Condition condition, const s
     search.push_back(m.search_ms);
     if (m.first_batch_us >= 0) first.push_back(m.first_batch_us);
   }
-  r.search_ms = latency::summarize(search);
-  r.first_batch_us = latency::summarize(first);
+  r.search_ms = summarize(search);
+  r.first_batch_us = summarize(first);
   char line[240];
   std::snprintf(line, sizeof(line),
                 "  %-10s %3zu moves: search mean %8.1f p50 %8.1f p99 %8.1f ms, first batch p50 %8.1f p99 %8.1f us%s\n",
@@ -294,7 +300,7 @@ ConditionResult run_condition(const Settings& base, Condition condition, const s
   return r;
 }
 
-std::string summary_json(const latency::Summary& s) {
+std::string summary_json(const Summary& s) {
   return "{\"count\":" + std::to_string(s.count) + ",\"mean\":" + json::number(s.mean) +
          ",\"p50\":" + json::number(s.p50) + ",\"p99\":" + json::number(s.p99) + ",\"max\":" + json::number(s.max) +
          "}";
@@ -316,16 +322,8 @@ std::string verdict(const ConditionResult& r, const ConditionResult* base) {
   if (r.condition == Condition::Continuous) return "ref";
   if (r.condition == Condition::Cold) return "-";
   if (!r.error.empty() || !base) return "n/a";
-  const double x = latency::ratio(r.search_ms.mean, base->search_ms.mean);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "miss: mean %.3fx", x);
-  return x <= kTargetSearchRatio ? "pass" : buf;
-}
-
-std::string fixed(double x, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, x);
-  return buf;
+  const double x = ratio(r.search_ms.mean, base->search_ms.mean);
+  return x <= kTargetSearchRatio ? "pass" : "miss: mean " + fixed(x, 3) + "x";
 }
 
 std::string report_json(const Settings& s, const std::vector<double>& think, const std::string& machine,
@@ -358,11 +356,11 @@ std::string report_json(const Settings& s, const std::vector<double>& think, con
     o << "],\"search_ms\":" << summary_json(r.search_ms) << ",\"first_batch_us\":" << summary_json(r.first_batch_us)
       << ",\"ratio_to_continuous\":";
     if (base)
-      o << "{\"search_mean\":" << json::number(latency::ratio(r.search_ms.mean, base->search_ms.mean))
-        << ",\"search_p50\":" << json::number(latency::ratio(r.search_ms.p50, base->search_ms.p50))
-        << ",\"search_p99\":" << json::number(latency::ratio(r.search_ms.p99, base->search_ms.p99))
-        << ",\"first_batch_p50\":" << json::number(latency::ratio(r.first_batch_us.p50, base->first_batch_us.p50))
-        << ",\"first_batch_p99\":" << json::number(latency::ratio(r.first_batch_us.p99, base->first_batch_us.p99))
+      o << "{\"search_mean\":" << json::number(ratio(r.search_ms.mean, base->search_ms.mean))
+        << ",\"search_p50\":" << json::number(ratio(r.search_ms.p50, base->search_ms.p50))
+        << ",\"search_p99\":" << json::number(ratio(r.search_ms.p99, base->search_ms.p99))
+        << ",\"first_batch_p50\":" << json::number(ratio(r.first_batch_us.p50, base->first_batch_us.p50))
+        << ",\"first_batch_p99\":" << json::number(ratio(r.first_batch_us.p99, base->first_batch_us.p99))
         << "}";
     else
       o << "null";
@@ -379,10 +377,10 @@ std::string report_markdown(const Settings& s, const std::vector<double>& think,
   std::string think_list;
   for (double t : think) think_list += (think_list.empty() ? "" : ", ") + json::number(t);
   o << "# Hearth at human pace\n\n"
-    << "Machine: " << latency::json_string(machine, "host", "?") << ", " << latency::json_string(machine, "date", "?")
-    << ", GPU " << latency::json_string(machine, "gpu_name", "unknown") << " (driver "
-    << latency::json_string(machine, "driver", "unknown") << "), LibTorch "
-    << latency::json_string(machine, "libtorch", "unknown") << ".\n"
+    << "Machine: " << json_string(machine, "host", "?") << ", " << json_string(machine, "date", "?")
+    << ", GPU " << json_string(machine, "gpu_name", "unknown") << " (driver "
+    << json_string(machine, "driver", "unknown") << "), LibTorch "
+    << json_string(machine, "libtorch", "unknown") << ".\n"
     << "Engine: plugin " << s.evaluator.plugin << " (" << options_text(s.evaluator.plugin_options) << "), board "
     << s.game.board_size << ", threads " << s.search.threads << ", visits " << s.limits.visits << ", playouts "
     << s.limits.playouts << "; opponent think " << think_list << " s (cycled), continuous: 0 s.\n\n"
@@ -392,8 +390,8 @@ std::string report_markdown(const Settings& s, const std::vector<double>& think,
        "first batch p50 us | p99 us | ratio p50 | duty % | verdict |\n"
     << "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
   for (const ConditionResult& r : results) {
-    auto rat = [&](double a, double b) { return base ? fixed(latency::ratio(a, b), 3) : std::string("-"); };
-    const double duty = latency::json_number(r.plugin_stats, "duty", -1);
+    auto rat = [&](double a, double b) { return base ? fixed(ratio(a, b), 3) : std::string("-"); };
+    const double duty = json_number(r.plugin_stats, "duty", -1);
     o << "| " << condition_name(r.condition) << " | " << options_text(r.plugin_options) << " | " << r.moves.size()
       << " | " << fixed(r.search_ms.mean, 1) << " | " << fixed(r.search_ms.p50, 1) << " | " << fixed(r.search_ms.p99, 1)
       << " | " << rat(r.search_ms.mean, base ? base->search_ms.mean : 0) << " | "
@@ -535,11 +533,11 @@ int run_human_paced(const Settings& settings_in, std::ostream& out) {
       stats = r.plugin_stats;
       break;
     }
-  const std::string machine = latency::machine_json(cuda_index_of(settings), stats);
+  const std::string machine = bench::machine_json(cuda_index_of(settings), stats);
   const std::string markdown = report_markdown(settings, think, machine, results);
   out << "\n" << markdown;
-  bool wrote = write_report_file(hp.json, report_json(settings, think, machine, results), out, "human-paced");
-  wrote = write_report_file(hp.markdown, markdown, out, "human-paced") && wrote;
+  bool wrote = bench::write_report_file(hp.json, report_json(settings, think, machine, results), out, "human-paced");
+  wrote = bench::write_report_file(hp.markdown, markdown, out, "human-paced") && wrote;
   return failed || !wrote ? 1 : 0;
 }
 

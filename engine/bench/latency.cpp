@@ -1,115 +1,38 @@
-#include "engine/util/text.h"
-#include "engine/util/nvml_probe.h"
-#include "engine/util/percentile.h"
 #include "engine/bench/latency.h"
 
-#include <dlfcn.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
 #include <memory>
 #include <ostream>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <utility>
 
+#include "engine/bench/latency_plan.h"
+#include "engine/bench/latency_report.h"
+#include "engine/bench/report.h"
 #include "engine/bench/search_bench.h"
 #include "engine/game/encoding.h"
-#include "evaluator/json_text.h"
 #include "evaluator/device_name.h"
+#include "evaluator/json_text.h"
 #include "evaluator/plugin_evaluator.h"
 #include "evaluator/plugin_loader.h"
 
 namespace hearth::latency {
 namespace {
 
+using bench::format_number;
+using bench::join_ints;
+using bench::json_number;
+using bench::ratio;
+using bench::summarize;
+
 using Clock = std::chrono::steady_clock;
 
-Mode parse_mode(const std::string& item, const std::string& what) {
-  for (bool graph : {false, true})
-    for (bool fp16 : {false, true})
-      if (item == Mode{graph, fp16}.name()) return Mode{graph, fp16};
-  throw std::invalid_argument(what + ": '" + item + "' is not a mode (eager-fp32, graph-fp32, graph-fp16, eager-fp16)");
-}
-
-// One warm item with an explicit period, or nullopt-like Off for "off"; bare names handled by callers.
-Warm parse_warm_item(const std::string& item, const std::string& what) {
-  if (item == "off") return Warm{};
-  const size_t at = item.find('@');
-  const std::string kind = item.substr(0, at);
-  Warm w;
-  if (kind == "kernel") {
-    w.kind = Warm::Kind::Kernel;
-  } else if (kind == "forward") {
-    w.kind = Warm::Kind::Forward;
-  } else {
-    throw std::invalid_argument(what + ": '" + item + "' is not off, kernel[@US] or forward[@US]");
-  }
-  if (at == std::string::npos)
-    throw std::invalid_argument(what + ": '" + item + "' needs a period, e.g. " + kind + "@1000");
-  if (!parse_int(item.substr(at + 1), &w.period_us) || w.period_us < 1)
-    throw std::invalid_argument(what + ": '" + item + "': the period must be an integer >= 1 (microseconds)");
-  return w;
-}
-
-std::string format_number(double x) {
-  std::ostringstream o;
-  o << x;
-  return o.str();
-}
-
-std::string join_ints(const std::vector<int>& v) {
-  std::string s;
-  for (int x : v) s += (s.empty() ? "" : ",") + std::to_string(x);
-  return s;
-}
-
 double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-
-// ---- results ----
-
-struct Sample {
-  double wall_us = 0;
-  double gpu_us = -1;  // < 0: not measured (CPU, or no gpu_timing)
-};
-
-struct GapResult {
-  double gap_s = 0;
-  std::vector<Sample> samples;
-  Summary wall, gpu;
-  double ratio_p50 = 0, ratio_p99 = 0;
-};
-
-struct BatchResult {
-  int batch = 0;
-  std::vector<GapResult> gaps;
-};
-
-struct StopCheck {
-  bool ran = false;
-  long long after_game_end = -1, after_hot_window = -1, during_hot_window = -1;
-  long long total() const { return std::max(0LL, after_game_end) + std::max(0LL, after_hot_window); }
-};
-
-struct ConfigResult {
-  Config config;
-  std::string error;  // non-empty: the configuration failed
-  std::vector<BatchResult> batches;
-  double duty = 0;
-  long long dummies = 0, skipped = 0;
-  double sm_clock_mhz = -1, pstate = -1;
-  StopCheck stop;
-  std::string plugin_stats = "null";
-};
 
 // What every configuration shares.
 struct Context {
@@ -291,394 +214,7 @@ int probe_board_size(const LatencySettings& s, const std::vector<std::string>& d
 
 int cuda_index_of(const std::string& device) { return parse_device_name(device).value_or(kCpuDevice); }
 
-std::string summary_json(const Summary& s) {
-  if (s.count == 0) return "null";
-  return "{\"count\":" + std::to_string(s.count) + ",\"p50\":" + json::number(s.p50) +
-         ",\"p99\":" + json::number(s.p99) + ",\"max\":" + json::number(s.max) + ",\"mean\":" + json::number(s.mean) +
-         "}";
-}
-
-long long stop_dummies(const ConfigResult& r) { return r.stop.ran ? r.stop.total() : -1; }
-
-std::string report_json(const LatencySettings& s, const Plan& plan, const std::string& machine,
-                        const std::vector<ConfigResult>& results) {
-  std::ostringstream o;
-  o << "{\"bench\":\"latency\",\"machine\":" << machine << ",\"settings\":{\"plugin\":" << json::quote(s.plugin)
-    << ",\"model\":" << json::quote(s.model) << ",\"device\":" << json::quote(s.device)
-    << ",\"modes\":" << json::quote(s.modes) << ",\"warm\":" << json::quote(s.warm)
-    << ",\"periods\":" << json::quote(s.periods) << ",\"gaps\":" << json::quote(s.gaps)
-    << ",\"long_gaps\":" << json::quote(s.long_gaps) << ",\"long_configs\":" << json::quote(s.long_configs)
-    << ",\"batches\":" << json::quote(join_ints(plan.batches)) << ",\"samples\":" << plan.samples
-    << ",\"continuous_samples\":" << plan.continuous_samples << ",\"warmup\":" << plan.warmup
-    << ",\"hot_window_s\":" << json::number(plan.hot_window_s)
-    << ",\"stop_observe_s\":" << json::number(plan.stop_observe_s)
-    << ",\"gpu_time\":" << (s.gpu_time ? "true" : "false")
-    << "},\"targets\":{\"min_gap_s\":" << json::number(kTargetMinGap)
-    << ",\"max_gap_s\":" << json::number(kTargetMaxGap) << ",\"p50_ratio\":" << json::number(kTargetP50Ratio)
-    << ",\"p99_ratio\":" << json::number(kTargetP99Ratio) << ",\"duty\":" << json::number(kTargetDuty)
-    << ",\"dummies_after_stop\":0},\"expected_seconds\":{\"gaps\":" << json::number(plan.gap_seconds())
-    << ",\"stop_checks\":" << json::number(plan.stop_check_seconds()) << "},\"configs\":[";
-  for (size_t i = 0; i < results.size(); ++i) {
-    const ConfigResult& r = results[i];
-    const Config& c = r.config;
-    o << (i ? "," : "") << "{\"name\":" << json::quote(c.name()) << ",\"mode\":\"" << (c.mode.graph ? "graph" : "eager")
-      << "\",\"dtype\":\"" << (c.mode.fp16 ? "fp16" : "fp32") << "\",\"warm\":\""
-      << (c.warm.kind == Warm::Kind::Off      ? "off"
-          : c.warm.kind == Warm::Kind::Kernel ? "kernel"
-                                              : "forward")
-      << "\",\"period_us\":" << c.warm.period_us << ",\"error\":" << (r.error.empty() ? "null" : json::quote(r.error))
-      << ",\"batches\":[";
-    for (size_t j = 0; j < r.batches.size(); ++j) {
-      const BatchResult& b = r.batches[j];
-      o << (j ? "," : "") << "{\"batch\":" << b.batch << ",\"gaps\":[";
-      for (size_t k = 0; k < b.gaps.size(); ++k) {
-        const GapResult& g = b.gaps[k];
-        o << (k ? "," : "") << "{\"gap_s\":" << json::number(g.gap_s) << ",\"samples\":[";
-        for (size_t m = 0; m < g.samples.size(); ++m)
-          o << (m ? "," : "") << "{\"wall_us\":" << json::number(g.samples[m].wall_us)
-            << ",\"gpu_us\":" << (g.samples[m].gpu_us >= 0 ? json::number(g.samples[m].gpu_us) : "null") << "}";
-        o << "],\"wall_us\":" << summary_json(g.wall) << ",\"gpu_us\":" << summary_json(g.gpu)
-          << ",\"ratio_p50\":" << json::number(g.ratio_p50) << ",\"ratio_p99\":" << json::number(g.ratio_p99)
-          << ",\"verdict\":" << json::quote(verdict(c.warm, g.gap_s, g.ratio_p50, g.ratio_p99, r.duty, stop_dummies(r)))
-          << "}";
-      }
-      o << "]}";
-    }
-    o << "],\"keep_warm\":{\"duty\":" << json::number(r.duty) << ",\"dummies\":" << r.dummies
-      << ",\"skipped\":" << r.skipped << "},\"nvml\":";
-    if (r.sm_clock_mhz >= 0 || r.pstate >= 0)
-      o << "{\"sm_clock_mhz\":" << json::number(r.sm_clock_mhz) << ",\"pstate\":" << json::number(r.pstate) << "}";
-    else
-      o << "null";
-    o << ",\"stop_check\":";
-    if (r.stop.ran)
-      o << "{\"after_game_end\":" << r.stop.after_game_end << ",\"after_hot_window\":" << r.stop.after_hot_window
-        << ",\"during_hot_window\":" << r.stop.during_hot_window
-        << ",\"hot_window_s\":" << json::number(plan.hot_window_s)
-        << ",\"observe_s\":" << json::number(plan.stop_observe_s) << "}";
-    else
-      o << "null";
-    o << ",\"plugin_stats\":" << r.plugin_stats << "}";
-  }
-  o << "]}\n";
-  return o.str();
-}
-
-std::string fixed(double x, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, x);
-  return buf;
-}
-
-std::string report_markdown(const LatencySettings& s, const Plan& plan, const std::string& machine,
-                            const std::vector<ConfigResult>& results) {
-  std::ostringstream o;
-  o << "# Hearth latency after idle gaps\n\n"
-    << "Machine: " << json_string(machine, "host", "?") << ", " << json_string(machine, "date", "?") << ", GPU "
-    << json_string(machine, "gpu_name", "unknown") << " (driver " << json_string(machine, "driver", "unknown")
-    << "), LibTorch " << json_string(machine, "libtorch", "unknown") << ", device " << s.device << ", model " << s.model
-    << ".\n\n"
-    << "One forward = one plugin evaluate() call, wall clock around it; ratios are to gap 0 (back to back) of the\n"
-    << "same configuration and batch. Target for keep-warm rows with a gap of " << kTargetMinGap << "-" << kTargetMaxGap
-    << " s: p50 <= " << kTargetP50Ratio << "x, p99 <= " << kTargetP99Ratio << "x, duty <= " << kTargetDuty * 100
-    << " %, 0 dummies after game_end and after the hot window. `ref`: keep-warm off.\n\n"
-    << "| config | batch | gap s | n | p50 us | p99 us | max us | ratio p50 | ratio p99 | GPU p50 us | duty % | "
-       "verdict |\n"
-    << "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n";
-  for (const ConfigResult& r : results) {
-    if (!r.error.empty()) {
-      o << "| " << r.config.name() << " | | | | | | | | | | | failed: " << r.error << " |\n";
-      continue;
-    }
-    for (const BatchResult& b : r.batches)
-      for (const GapResult& g : b.gaps)
-        o << "| " << r.config.name() << " | " << b.batch << " | " << format_number(g.gap_s) << " | " << g.wall.count
-          << " | " << fixed(g.wall.p50, 1) << " | " << fixed(g.wall.p99, 1) << " | " << fixed(g.wall.max, 1) << " | "
-          << fixed(g.ratio_p50, 2) << " | " << fixed(g.ratio_p99, 2) << " | "
-          << (g.gpu.count ? fixed(g.gpu.p50, 1) : "-") << " | " << fixed(r.duty * 100, 2) << " | "
-          << verdict(r.config.warm, g.gap_s, g.ratio_p50, g.ratio_p99, r.duty, stop_dummies(r)) << " |\n";
-  }
-  o << "\n## Keep-warm stop check and telemetry\n\n"
-    << "Dummies counted over " << plan.stop_observe_s << " s after game_end, and after a hot window of "
-    << plan.hot_window_s << " s (+ one period) with no work; both must be 0.\n\n"
-    << "| config | after game_end | after hot window | during hot window | dummies | skipped | duty % | SM MHz | "
-       "P-state |\n"
-    << "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
-  for (const ConfigResult& r : results) {
-    if (!r.error.empty()) continue;
-    auto opt = [](double v) { return v >= 0 ? format_number(v) : std::string("-"); };
-    o << "| " << r.config.name() << " | " << (r.stop.ran ? std::to_string(r.stop.after_game_end) : "-") << " | "
-      << (r.stop.ran ? std::to_string(r.stop.after_hot_window) : "-") << " | "
-      << (r.stop.ran ? std::to_string(r.stop.during_hot_window) : "-") << " | " << r.dummies << " | " << r.skipped
-      << " | " << fixed(r.duty * 100, 2) << " | " << opt(r.sm_clock_mhz) << " | " << opt(r.pstate) << " |\n";
-  }
-  return o.str();
-}
-
-// gap (s, > 0) then the p50 ratio of each configuration (and batch, when several); "?" = not run.
-std::string report_dat(const Plan& plan, const std::vector<ConfigResult>& results) {
-  std::vector<double> gaps;
-  for (const ConfigResult& r : results)
-    for (const BatchResult& b : r.batches)
-      for (const GapResult& g : b.gaps)
-        if (g.gap_s > 0) gaps.push_back(g.gap_s);
-  std::sort(gaps.begin(), gaps.end());
-  gaps.erase(std::unique(gaps.begin(), gaps.end()), gaps.end());
-  std::ostringstream o;
-  o << "gap_s";
-  for (const ConfigResult& r : results)
-    for (int batch : plan.batches)
-      o << " " << r.config.name() << (plan.batches.size() > 1 ? "/b" + std::to_string(batch) : "");
-  o << "\n";
-  for (double gap : gaps) {
-    o << format_number(gap);
-    for (const ConfigResult& r : results)
-      for (int batch : plan.batches) {
-        std::string cell = "?";
-        for (const BatchResult& b : r.batches)
-          for (const GapResult& g : b.gaps)
-            if (b.batch == batch && g.gap_s == gap) cell = fixed(g.ratio_p50, 4);
-        o << " " << cell;
-      }
-    o << "\n";
-  }
-  return o.str();
-}
-
 }  // namespace
-
-// ---- names ----
-
-std::string Mode::name() const { return std::string(graph ? "graph" : "eager") + (fp16 ? "-fp16" : "-fp32"); }
-
-std::string Warm::name() const {
-  switch (kind) {
-    case Kind::Off:
-      return "off";
-    case Kind::Kernel:
-      return "kernel@" + std::to_string(period_us);
-    case Kind::Forward:
-      return "forward@" + std::to_string(period_us);
-  }
-  return "?";
-}
-
-std::string Config::name() const { return mode.name() + ":" + warm.name(); }
-
-double Plan::gap_seconds() const {
-  double total = 0;
-  for (const Config& c : configs)
-    for (double gap : c.gaps) total += gap * samples_at(gap) * static_cast<double>(batches.size());
-  return total;
-}
-
-double Plan::stop_check_seconds() const {
-  double total = 0;
-  for (const Config& c : configs)
-    if (c.warm.kind != Warm::Kind::Off)
-      total += 2 * stop_observe_s + hot_window_s + 2 * (static_cast<double>(c.warm.period_us) * 1e-6 + 0.02);
-  return total;
-}
-
-// ---- parsing ----
-
-std::vector<Mode> parse_modes(const std::string& text, const std::string& what) {
-  std::vector<Mode> modes;
-  for (const std::string& item : split_list(text, what)) {
-    const Mode m = parse_mode(item, what);
-    if (std::find(modes.begin(), modes.end(), m) != modes.end())
-      throw std::invalid_argument(what + ": '" + item + "' is listed twice");
-    modes.push_back(m);
-  }
-  if (modes.empty()) throw std::invalid_argument(what + ": no modes given");
-  return modes;
-}
-
-std::vector<long long> parse_periods(const std::string& text, const std::string& what) {
-  std::vector<long long> periods;
-  for (const std::string& item : split_list(text, what)) {
-    long long p = 0;
-    if (!parse_int(item, &p) || p < 1)
-      throw std::invalid_argument(what + ": '" + item + "' is not a period in microseconds (an integer >= 1)");
-    if (std::find(periods.begin(), periods.end(), p) != periods.end())
-      throw std::invalid_argument(what + ": '" + item + "' is listed twice");
-    periods.push_back(p);
-  }
-  return periods;
-}
-
-std::vector<Warm> parse_warm(const std::string& text, const std::vector<long long>& periods, const std::string& what) {
-  std::vector<Warm> out;
-  auto add = [&](const Warm& w, const std::string& item) {
-    if (std::find(out.begin(), out.end(), w) != out.end())
-      throw std::invalid_argument(what + ": '" + item + "' repeats " + w.name());
-    out.push_back(w);
-  };
-  for (const std::string& item : split_list(text, what)) {
-    if (item == "kernel" || item == "forward") {
-      if (periods.empty())
-        throw std::invalid_argument(what + ": bare '" + item + "' needs latency.periods (or write " + item + "@US)");
-      for (long long p : periods) add(Warm{item == "kernel" ? Warm::Kind::Kernel : Warm::Kind::Forward, p}, item);
-    } else {
-      add(parse_warm_item(item, what), item);
-    }
-  }
-  if (out.empty()) throw std::invalid_argument(what + ": no keep-warm settings given (use off for none)");
-  return out;
-}
-
-std::vector<double> parse_gaps(const std::string& text, const std::string& what) {
-  std::vector<double> gaps;
-  for (const std::string& item : split_list(text, what)) {
-    double g = 0;
-    if (!parse_real(item, &g) || g < 0 || g > 3600)
-      throw std::invalid_argument(what + ": '" + item + "' is not a gap in seconds (0..3600)");
-    if (std::find(gaps.begin(), gaps.end(), g) != gaps.end())
-      throw std::invalid_argument(what + ": '" + item + "' is listed twice");
-    gaps.push_back(g);
-  }
-  return gaps;
-}
-
-std::vector<int> parse_batches(const std::string& text, const std::string& what) {
-  std::vector<int> batches;
-  for (const std::string& item : split_list(text, what)) {
-    long long b = 0;
-    if (!parse_int(item, &b) || b < 1 || b > 4096)
-      throw std::invalid_argument(what + ": '" + item + "' is not a batch size (1..4096)");
-    if (std::find(batches.begin(), batches.end(), static_cast<int>(b)) != batches.end())
-      throw std::invalid_argument(what + ": '" + item + "' is listed twice");
-    batches.push_back(static_cast<int>(b));
-  }
-  if (batches.empty()) throw std::invalid_argument(what + ": no batch sizes given");
-  if (batches.size() > 16) throw std::invalid_argument(what + ": at most 16 batch sizes (the plugin's bucket limit)");
-  std::sort(batches.begin(), batches.end());
-  return batches;
-}
-
-std::vector<std::pair<Mode, Warm>> parse_config_names(const std::string& text, const std::string& what) {
-  std::vector<std::pair<Mode, Warm>> out;
-  for (const std::string& item : split_list(text, what)) {
-    const size_t colon = item.find(':');
-    if (colon == std::string::npos)
-      throw std::invalid_argument(what + ": '" + item + "' is not mode:warm (e.g. graph-fp16:kernel@1000)");
-    out.emplace_back(parse_mode(trim(item.substr(0, colon)), what),
-                     parse_warm_item(trim(item.substr(colon + 1)), what));
-  }
-  return out;
-}
-
-Plan make_plan(const LatencySettings& s) {
-  Plan plan;
-  plan.samples = s.samples;
-  plan.continuous_samples = s.continuous_samples;
-  plan.warmup = s.warmup;
-  plan.hot_window_s = s.hot_window_s;
-  plan.stop_observe_s = s.stop_observe_s;
-  if (plan.samples < 1 || plan.continuous_samples < 1 || plan.warmup < 0)
-    throw std::invalid_argument("latency: samples and continuous_samples must be >= 1, warmup >= 0");
-  if (!(plan.hot_window_s > 0) || plan.stop_observe_s < 0)
-    throw std::invalid_argument("latency: hot_window_s must be > 0 and stop_observe_s >= 0");
-  plan.batches = parse_batches(s.batches, "latency.batches");
-  const std::vector<Mode> modes = parse_modes(s.modes, "latency.modes");
-  const std::vector<Warm> warms = parse_warm(s.warm, parse_periods(s.periods, "latency.periods"), "latency.warm");
-  std::vector<double> gaps = parse_gaps(s.gaps, "latency.gaps");
-  gaps.erase(std::remove(gaps.begin(), gaps.end(), 0.0), gaps.end());
-  gaps.insert(gaps.begin(), 0.0);  // every ratio is to gap 0: always measured, first
-  for (const Mode& m : modes)
-    for (const Warm& w : warms) plan.configs.push_back(Config{m, w, gaps});
-
-  const std::vector<double> long_gaps = parse_gaps(s.long_gaps, "latency.long_gaps");
-  const auto long_configs = parse_config_names(s.long_configs, "latency.long_configs");
-  if (long_gaps.empty() != long_configs.empty())
-    throw std::invalid_argument("latency.long_gaps and latency.long_configs go together: give both or neither");
-  for (const auto& [mode, warm] : long_configs) {
-    auto it = std::find_if(plan.configs.begin(), plan.configs.end(),
-                           [&](const Config& c) { return c.mode == mode && c.warm == warm; });
-    const std::string name = Config{mode, warm, {}}.name();
-    if (it == plan.configs.end())
-      throw std::invalid_argument("latency.long_configs: '" + name + "' is not among the planned configurations");
-    for (double g : long_gaps) {
-      if (std::find(it->gaps.begin(), it->gaps.end(), g) != it->gaps.end())
-        throw std::invalid_argument("latency.long_gaps: " + format_number(g) + " is already a gap of " + name);
-      it->gaps.push_back(g);
-    }
-  }
-  return plan;
-}
-
-// ---- statistics ----
-
-Summary summarize(std::vector<double> samples) {
-  Summary s;
-  s.count = samples.size();
-  if (samples.empty()) return s;
-  std::sort(samples.begin(), samples.end());
-  s.p50 = percentile_of_sorted(samples, 0.50);
-  s.p99 = percentile_of_sorted(samples, 0.99);
-  s.max = samples.back();
-  double sum = 0;
-  for (double x : samples) sum += x;
-  s.mean = sum / static_cast<double>(samples.size());
-  return s;
-}
-
-double ratio(double a, double b) { return b > 0 ? a / b : 0.0; }
-
-std::string verdict(const Warm& warm, double gap_s, double ratio_p50, double ratio_p99, double duty,
-                    long long stop_dummies) {
-  if (warm.kind == Warm::Kind::Off) return "ref";
-  if (gap_s < kTargetMinGap || gap_s > kTargetMaxGap) return "-";
-  std::string why;
-  auto add = [&](const std::string& reason) { why += (why.empty() ? "" : ", ") + reason; };
-  if (ratio_p50 > kTargetP50Ratio) add("p50 " + fixed(ratio_p50, 2) + "x");
-  if (ratio_p99 > kTargetP99Ratio) add("p99 " + fixed(ratio_p99, 2) + "x");
-  if (duty > kTargetDuty) add("duty " + fixed(duty * 100, 1) + "%");
-  if (stop_dummies > 0) add(std::to_string(stop_dummies) + " dummies after stop");
-  return why.empty() ? "pass" : "miss: " + why;
-}
-
-// ---- machine and JSON reading ----
-
-double json_number(const std::string& json, const std::string& key, double fallback) {
-  const std::string needle = "\"" + key + "\":";
-  const size_t at = json.find(needle);
-  if (at == std::string::npos) return fallback;
-  const char* start = json.c_str() + at + needle.size();
-  char* end = nullptr;
-  const double v = std::strtod(start, &end);
-  return end == start ? fallback : v;
-}
-
-std::string json_string(const std::string& json, const std::string& key, const std::string& fallback) {
-  const std::string needle = "\"" + key + "\":\"";
-  const size_t at = json.find(needle);
-  if (at == std::string::npos) return fallback;
-  std::string out;
-  for (size_t i = at + needle.size(); i < json.size() && json[i] != '"'; ++i) {
-    if (json[i] == '\\' && i + 1 < json.size()) ++i;  // our writers escape only quotes and backslashes here
-    out += json[i];
-  }
-  return out;
-}
-
-std::string machine_json(int cuda_index, const std::string& plugin_stats_json) {
-  char host[256] = {0};
-  if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "unknown");
-  char date[64] = {0};
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  const NvmlProbe nvml(cuda_index);
-  return "{\"host\":" + json::quote(host) + ",\"date\":" + json::quote(date) +
-         ",\"gpu_name\":" + json::quote(nvml.device_name()) + ",\"driver\":" + json::quote(nvml.driver_version()) +
-         ",\"gpu_name_cuda\":" + json::quote(json_string(plugin_stats_json, "gpu_name", "unknown")) +
-         ",\"libtorch\":" + json::quote(json_string(plugin_stats_json, "libtorch", "unknown")) +
-         ",\"hardware_threads\":" + std::to_string(std::thread::hardware_concurrency()) + "}";
-}
-
-// ---- the run ----
 
 int run_latency(const Settings& settings, std::ostream& out) {
   const LatencySettings& s = settings.latency;
@@ -749,12 +285,12 @@ int run_latency(const Settings& settings, std::ostream& out) {
     if (!results.back().error.empty()) failed = true;
     if (results.back().error.empty() && stats_for_machine == "{}") stats_for_machine = results.back().plugin_stats;
   }
-  const std::string machine = machine_json(ctx.cuda ? cuda_index_of(s.device) : -1, stats_for_machine);
+  const std::string machine = bench::machine_json(ctx.cuda ? cuda_index_of(s.device) : -1, stats_for_machine);
   const std::string markdown = report_markdown(s, plan, machine, results);
   out << "\n" << markdown;
-  bool wrote = write_report_file(s.json, report_json(s, plan, machine, results), out, "latency");
-  wrote = write_report_file(s.markdown, markdown, out, "latency") && wrote;
-  wrote = write_report_file(s.dat, report_dat(plan, results), out, "latency") && wrote;
+  bool wrote = bench::write_report_file(s.json, report_json(s, plan, machine, results), out, "latency");
+  wrote = bench::write_report_file(s.markdown, markdown, out, "latency") && wrote;
+  wrote = bench::write_report_file(s.dat, report_dat(plan, results), out, "latency") && wrote;
   return failed || !wrote ? 1 : 0;
 }
 

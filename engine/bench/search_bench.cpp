@@ -4,16 +4,19 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <ostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "engine/bench/report.h"
 #include "engine/play/session.h"
 #include "evaluator/json_text.h"
 
 namespace hearth {
 namespace {
+
+using bench::ratio;
 
 uint64_t splitmix64(uint64_t* state) {
   uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
@@ -27,8 +30,6 @@ struct Row {
   int64_t visits = 0, playouts = 0, evaluations = 0;
   double seconds = 0, batches = 0, batched_positions = 0;
 };
-
-double per_second(double n, double s) { return s > 0 ? n / s : 0.0; }
 
 }  // namespace
 
@@ -124,61 +125,42 @@ int run_bench(const Settings& settings, std::ostream& out) {
     std::snprintf(line, sizeof(line), "%4zu %6d %9lld %9lld %9lld %8.3f %10.0f %10.0f %7.2f\n", i + 1, row.stones,
                   static_cast<long long>(row.visits), static_cast<long long>(row.playouts),
                   static_cast<long long>(row.evaluations), row.seconds,
-                  per_second(static_cast<double>(row.playouts), row.seconds),
-                  per_second(static_cast<double>(row.evaluations), row.seconds),
-                  row.batches > 0 ? row.batched_positions / row.batches : 0.0);
+                  ratio(static_cast<double>(row.playouts), row.seconds),
+                  ratio(static_cast<double>(row.evaluations), row.seconds),
+                  ratio(row.batched_positions, row.batches));
     out << line;
   }
-  const double avg_batch = total.batches > 0 ? total.batched_positions / total.batches : 0.0;
+  const double avg_batch = ratio(total.batched_positions, total.batches);
   std::snprintf(line, sizeof(line), "%4s %6s %9lld %9lld %9lld %8.3f %10.0f %10.0f %7.2f\n", "all", "",
                 static_cast<long long>(total.visits), static_cast<long long>(total.playouts),
                 static_cast<long long>(total.evaluations), total.seconds,
-                per_second(static_cast<double>(total.playouts), total.seconds),
-                per_second(static_cast<double>(total.evaluations), total.seconds), avg_batch);
+                ratio(static_cast<double>(total.playouts), total.seconds),
+                ratio(static_cast<double>(total.evaluations), total.seconds), avg_batch);
   out << line << "(visits/s counts new visits: playouts per second; batch: positions per evaluator batch)\n";
 
-  if (!settings.bench.json.empty()) {
-    std::ofstream json(settings.bench.json);
-    if (!json) {
-      spdlog::error("bench: cannot write {}", settings.bench.json);
-      return 1;
-    }
-    json << "{\"board_size\":" << settings.game.board_size << ",\"rule\":" << json::quote(rule_name(settings.game.rule))
-         << ",\"threads\":" << settings.search.threads << ",\"leaves_per_batch\":" << settings.search.leaves_per_batch
-         << ",\"plugin\":" << json::quote(settings.evaluator.plugin) << ",\"max_batch\":" << settings.evaluator.max_batch
-         << ",\"limits\":{\"visits\":" << limits.visits << ",\"playouts\":" << limits.playouts
-         << ",\"seconds\":" << json::number(limits.seconds) << "},\"positions\":[";
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Row& r = rows[i];
-      json << (i ? "," : "") << "{\"stones\":" << r.stones << ",\"visits\":" << r.visits << ",\"playouts\":" << r.playouts
-           << ",\"evaluations\":" << r.evaluations << ",\"seconds\":" << json::number(r.seconds)
-           << ",\"visits_per_second\":" << json::number(per_second(static_cast<double>(r.playouts), r.seconds))
-           << ",\"evaluations_per_second\":" << json::number(per_second(static_cast<double>(r.evaluations), r.seconds))
-           << ",\"average_batch\":" << json::number(r.batches > 0 ? r.batched_positions / r.batches : 0.0) << "}";
-    }
-    json << "],\"total\":{\"visits\":" << total.visits << ",\"playouts\":" << total.playouts
-         << ",\"evaluations\":" << total.evaluations << ",\"seconds\":" << json::number(total.seconds)
-         << ",\"visits_per_second\":" << json::number(per_second(static_cast<double>(total.playouts), total.seconds))
-         << ",\"evaluations_per_second\":"
-         << json::number(per_second(static_cast<double>(total.evaluations), total.seconds))
-         << ",\"average_batch\":" << json::number(avg_batch) << "},\"evaluator\":"
-         << json::object_or_string(session.evaluator().stats_json()) << "}\n";
-    out << "wrote " << settings.bench.json << "\n";
+  if (settings.bench.json.empty()) return 0;
+  std::ostringstream json;
+  json << "{\"board_size\":" << settings.game.board_size << ",\"rule\":" << json::quote(rule_name(settings.game.rule))
+       << ",\"threads\":" << settings.search.threads << ",\"leaves_per_batch\":" << settings.search.leaves_per_batch
+       << ",\"plugin\":" << json::quote(settings.evaluator.plugin) << ",\"max_batch\":" << settings.evaluator.max_batch
+       << ",\"limits\":{\"visits\":" << limits.visits << ",\"playouts\":" << limits.playouts
+       << ",\"seconds\":" << json::number(limits.seconds) << "},\"positions\":[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    json << (i ? "," : "") << "{\"stones\":" << r.stones << ",\"visits\":" << r.visits << ",\"playouts\":" << r.playouts
+         << ",\"evaluations\":" << r.evaluations << ",\"seconds\":" << json::number(r.seconds)
+         << ",\"visits_per_second\":" << json::number(ratio(static_cast<double>(r.playouts), r.seconds))
+         << ",\"evaluations_per_second\":" << json::number(ratio(static_cast<double>(r.evaluations), r.seconds))
+         << ",\"average_batch\":" << json::number(ratio(r.batched_positions, r.batches)) << "}";
   }
-  return 0;
-}
-
-bool write_report_file(const std::string& path, const std::string& text, std::ostream& out, const char* who) {
-  if (path.empty()) return true;
-  std::ofstream f(path);
-  f << text;
-  f.close();
-  if (!f) {
-    spdlog::error("{}: cannot write {}", who, path);
-    return false;
-  }
-  out << "wrote " << path << "\n";
-  return true;
+  json << "],\"total\":{\"visits\":" << total.visits << ",\"playouts\":" << total.playouts
+       << ",\"evaluations\":" << total.evaluations << ",\"seconds\":" << json::number(total.seconds)
+       << ",\"visits_per_second\":" << json::number(ratio(static_cast<double>(total.playouts), total.seconds))
+       << ",\"evaluations_per_second\":"
+       << json::number(ratio(static_cast<double>(total.evaluations), total.seconds))
+       << ",\"average_batch\":" << json::number(avg_batch) << "},\"evaluator\":"
+       << json::object_or_string(session.evaluator().stats_json()) << "}\n";
+  return bench::write_report_file(settings.bench.json, json.str(), out, "bench") ? 0 : 1;
 }
 
 }  // namespace hearth

@@ -21,8 +21,4 @@ std::vector<Board> bench_positions(const BenchSettings& settings, int size, Rule
 // Runs the benchmark; returns the exit status (nonzero with a message on stderr on failure).
 int run_bench(const Settings& settings, std::ostream& out);
 
-// Writes a benchmark report file (no-op for an empty path) and says so on `out`; on failure logs
-// "<who>: cannot write <path>" and returns false. Thread-safe for distinct paths.
-bool write_report_file(const std::string& path, const std::string& text, std::ostream& out, const char* who);
-
 }  // namespace hearth
