@@ -1,4 +1,5 @@
-// cache(batching(plugin)): the cache sits outermost so that hits never wait in the batch queue.
+// cache(batching(plugin)), or cache(plugin) for a reentrant plugin: the cache sits outermost so
+// that hits never wait in the batch queue.
 #include "evaluator/evaluator_stack.h"
 
 #include <memory>
@@ -21,8 +22,11 @@ EvaluatorPtr make_evaluator(const EvaluatorConfig& config, int board_size, Rule 
   EvaluatorPtr backend = std::make_shared<PluginEvaluator>(std::move(plugin), board_size, rule, config.plugin_options);
   // Timing sits right on the plugin so a batch's time is the plugin's, without queueing.
   if (config.batch_timeline) backend = std::make_shared<TimingEvaluator>(backend, config.batch_timeline);
-  auto batching = std::make_shared<BatchingEvaluator>(backend, config.max_batch, config.batch_deadline_us);
-  return std::make_shared<CachingEvaluator>(batching, config.cache_entries);
+  // A reentrant plugin (a CPU evaluator) runs inline on the search threads: a batching thread
+  // would only add a hand-off to every call.
+  if (!(backend->spec().max_concurrent_calls >= PluginEvaluator::kMaxConcurrentCalls))
+    backend = std::make_shared<BatchingEvaluator>(backend, config.max_batch, config.batch_deadline_us);
+  return std::make_shared<CachingEvaluator>(backend, config.cache_entries);
 }
 
 }  // namespace hearth

@@ -1,5 +1,8 @@
 // Builds the evaluator that search uses: cache(batching(plugin)), or
-// cache(batching(timing(plugin))) when a batch timeline is given (benchmarks' telemetry).
+// cache(batching(timing(plugin))) when a batch timeline is given (benchmarks' telemetry). A
+// reentrant plugin (it reports HEARTH_MAX_CONCURRENT_CALLS: heuristic, uniform) is called inline
+// by the search threads, cache(plugin), with no batching thread: the batching layer's max_batch
+// and deadline then do not apply, and each call carries one thread's leaves.
 //
 // Thread-safety: make_evaluator may be called from any thread; the evaluator it returns is
 // thread-safe.

@@ -11,7 +11,10 @@
  * instance from one thread at a time. evaluate is called by at most info.max_concurrent_calls
  * threads at once (0 or 1: one at a time); a plugin spread over several devices reports their
  * number so that the host keeps each device busy with a batch of its own. With
- * max_concurrent_calls > 1, game_start/game_end/stats may run while evaluate calls are in progress. A plugin may
+ * max_concurrent_calls > 1, game_start/game_end/stats may run while evaluate calls are in progress. A reentrant
+ * plugin (one whose evaluate any number of threads may call at once: a CPU evaluator without shared mutable state)
+ * reports HEARTH_MAX_CONCURRENT_CALLS, and the host then calls it inline from the search threads, with no batching
+ * thread between them. A plugin may
  * run threads of its own (the torch plugin's keep-warm timer) and may call host->log from any of
  * its threads; host->log is thread-safe.
  *
@@ -48,6 +51,8 @@ typedef struct hearth_host {
 } hearth_host;
 
 #define HEARTH_MAX_BATCH_SIZES 16
+/* The largest max_concurrent_calls; a plugin reporting it is reentrant (see the threading contract). */
+#define HEARTH_MAX_CONCURRENT_CALLS 64
 
 typedef struct hearth_plugin_info {
   int32_t board_size;

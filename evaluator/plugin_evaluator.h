@@ -33,7 +33,7 @@ class PluginEvaluator : public Evaluator {
  public:
   // The most concurrent evaluate calls a plugin may ask for (one per device; 64 is far above any
   // one host's GPUs, and each costs the batching layer a thread).
-  static constexpr int kMaxConcurrentCalls = 64;
+  static constexpr int kMaxConcurrentCalls = HEARTH_MAX_CONCURRENT_CALLS;
 
   // Creates the instance (host log -> spdlog logger "plugin", stderr unless the program registered
   // one of that name first) and checks what it describes against the game: board size, 4 input

@@ -258,7 +258,7 @@ TEST_CASE("plugin log lines go to the spdlog logger named \"plugin\"") {
   CHECK(captured.str().find("fixture_config created") != std::string::npos);
 }
 
-TEST_CASE("make_evaluator stacks cache(batching(plugin)) and reports bad config as PluginError") {
+TEST_CASE("make_evaluator stacks cache(batching(plugin)), cache(plugin) for a reentrant plugin, and reports bad config as PluginError") {
   EvaluatorConfig config;
   config.plugin = "uniform";
   config.plugin_dir = kPluginDir;
@@ -270,8 +270,22 @@ TEST_CASE("make_evaluator stacks cache(batching(plugin)) and reports bad config 
   ev->client_left();
   const std::string stats = ev->stats_json();
   CHECK(stats.find("\"hits\":1") != std::string::npos);
-  CHECK(stats.find("\"batches\":1") != std::string::npos);
+  // uniform is reentrant: the search threads call it inline, with no batching layer.
+  CHECK(stats.find("\"batches\"") == std::string::npos);
+  CHECK(ev->batch_counters().batches == 1);
+  CHECK(ev->batch_counters().positions == 1);
   CHECK(stats.find("\"plugin\":\"uniform\"") != std::string::npos);
+
+  // A plugin that serves one call at a time gets the batching thread.
+  EvaluatorConfig one_at_a_time;
+  one_at_a_time.plugin = "fixture_config";
+  one_at_a_time.plugin_dir = kFixtureDir;
+  EvaluatorPtr batched = make_evaluator(one_at_a_time, 15, Rule::Freestyle);
+  batched->client_joined();
+  check_evaluates(*batched, 15);
+  batched->client_left();
+  CHECK(batched->stats_json().find("\"batches\":1") != std::string::npos);
+  CHECK(batched->batch_counters().batches == 1);
 
   config.plugin = "nosuch";
   CHECK(plugin_error_of([&] { make_evaluator(config, 15, Rule::Freestyle); }).find("nosuch") != std::string::npos);

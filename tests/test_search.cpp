@@ -13,6 +13,8 @@
 #include "engine/game/encoding.h"
 #include "engine/search/search.h"
 #include "evaluator/batching_evaluator.h"
+#include "evaluator/plugin_evaluator.h"
+#include "evaluator/plugin_loader.h"
 
 using namespace hearth;
 
@@ -38,7 +40,7 @@ class CountingEvaluator : public Evaluator {
     while (n > seen && !largest_batch.compare_exchange_weak(seen, n)) {
     }
     for (int i = 0; i < n; ++i) {
-      std::fill(requests[i].policy, requests[i].policy + spec_.policy_size, 0.0f);
+      for (int m = 0; m < spec_.policy_size; ++m) requests[i].policy[m] = -slope * static_cast<float>(m);
       if (favourite != kNoMove) requests[i].policy[favourite] = favourite_logit;
       *requests[i].value = 0.0f;
     }
@@ -51,6 +53,7 @@ class CountingEvaluator : public Evaluator {
   std::atomic<int64_t> fail_from_call{-1};  // -1: never fail
   Move favourite = kNoMove;
   float favourite_logit = 0.0f;
+  float slope = 0.0f;  // logit of square m = -slope * m: a prior peaked on the low squares
 
  private:
   EvalSpec spec_;
@@ -321,17 +324,145 @@ TEST_CASE("limits: visits, playouts, seconds, stop()") {
   }
 }
 
-TEST_CASE("a tiny memory budget ends the search within it") {
+TEST_CASE("a full tree does not end the move: the search goes on within the budget") {
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    SearchParams p = params(threads);
+    p.max_memory_mb = 1;
+    p.early_stop = false;
+    Search search(uniform(15), p);
+    search.set_position(Board(15));
+    const SearchResult r = search.run(visits(300'000));
+    CHECK(r.memory_capped);
+    CHECK(r.stop_reason == StopReason::Limit);
+    CHECK(r.root_visits == 300'000);  // every visit was made, though the tree stopped growing
+    CHECK(r.tree_bytes <= size_t{1} << 20);
+    CHECK(r.tree_bytes > (size_t{1} << 20) / 2);  // it did fill up
+    CHECK(r.best != kNoMove);
+    const SearchTreeStats s = search.debug_check_tree();
+    CHECK(s.revisits > 0);  // visits that refined the nodes it had
+    check_consistent(search);
+  }
+}
+
+TEST_CASE("a time-limited run after a cap-filling move returns within a few ms of its deadline") {
   SearchParams p = params(2);
-  p.max_memory_mb = 1;
+  p.max_memory_mb = 2;
+  p.early_stop = false;
   Search search(uniform(15), p);
-  search.set_position(Board(15));
-  const SearchResult r = search.run(visits(10'000'000));
-  CHECK(r.memory_capped);
-  CHECK(r.tree_bytes <= size_t{1} << 20);
-  CHECK(r.tree_bytes > (size_t{1} << 20) / 2);  // it did fill up
-  CHECK(r.best != kNoMove);
+  Board board(15);
+  search.set_position(board);
+  search.run(visits(400'000));  // fills the tree
+  for (int move = 0; move < 4; ++move) {
+    // Keep a subtree, discard the rest (freed in the background while the next run searches).
+    board.play(board.move_at(2 + move, 5));
+    search.set_position(board);
+    SearchLimits l;
+    l.seconds = 0.05;
+    const auto start = std::chrono::steady_clock::now();
+    const SearchResult r = search.run(l);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    CAPTURE(took);
+    CHECK(r.stop_reason == StopReason::Time);
+    CHECK(took < 0.05 + 0.03);
+  }
   check_consistent(search);
+}
+
+TEST_CASE("early stop: a win in one, a forced block and an unreachable lead end the move") {
+  SUBCASE("a win in one: a 2 s budget ends after a few playouts") {
+    const Board board = black_wins_in_one(15);
+    Search search(uniform(15), params(2));
+    search.set_position(board);
+    SearchLimits l;
+    l.seconds = 2.0;
+    const SearchResult r = search.run(l);
+    CHECK(r.best == board.move_at(7, 3));
+    CHECK((r.stop_reason == StopReason::SingleMove || r.stop_reason == StopReason::ProvenWin));
+    CHECK(r.playouts < 100);
+    CHECK(r.seconds < 0.01);
+    CHECK(r.value == doctest::Approx(1.0));
+  }
+  SUBCASE("a forced block: the single candidate is played at once") {
+    // White (to move) must block Black's closed four (3..6, 3) at (7, 3).
+    const Board board = position(15, {{3, 3}, {2, 3}, {4, 3}, {10, 9}, {5, 3}, {12, 5}, {6, 3}});
+    Search search(uniform(15), params(2));
+    search.set_position(board);
+    SearchLimits l;
+    l.seconds = 2.0;
+    const SearchResult r = search.run(l);
+    CHECK(r.best == board.move_at(7, 3));
+    CHECK(r.stop_reason == StopReason::SingleMove);
+    CHECK(r.seconds < 0.01);
+  }
+  SUBCASE("a lead the playouts left cannot overtake") {
+    auto evaluator = uniform(15);
+    evaluator->favourite = Board(15).move_at(7, 7);
+    evaluator->favourite_logit = 8.0f;
+    SearchParams p = params(1);
+    Search pruned(evaluator, p);
+    pruned.set_position(Board(15));
+    const SearchResult r = pruned.run(visits(20'000));
+    CHECK(r.best == Board(15).move_at(7, 7));
+    CHECK(r.stop_reason == StopReason::UnreachableLead);
+    CHECK(r.root_visits < 20'000);
+    // The lead really is out of reach: the rest of the budget all on the runner-up would not pass it.
+    REQUIRE(r.child_visits.size() >= 2);
+    CHECK(r.child_visits[0].second - r.child_visits[1].second > 20'000 - r.root_visits);
+    p.early_stop = false;
+    Search full(evaluator, p);
+    full.set_position(Board(15));
+    const SearchResult f = full.run(visits(20'000));
+    CHECK(f.root_visits == 20'000);
+    CHECK(f.stop_reason == StopReason::Limit);
+    CHECK(f.best == r.best);
+  }
+  SUBCASE("no lead pruning under root noise (self-play visit counts are training targets)") {
+    auto evaluator = uniform(15);
+    evaluator->favourite = Board(15).move_at(7, 7);
+    evaluator->favourite_logit = 8.0f;
+    SearchParams p = params(1);
+    p.dirichlet_alpha = 0.05;
+    Search search(evaluator, p);
+    search.set_position(Board(15));
+    CHECK(search.run(visits(5'000)).root_visits == 5'000);
+  }
+}
+
+TEST_CASE("nodes below the root keep only the moves that carry kept_prior_mass of the prior") {
+  // A peaked prior at every node: each square has 0.6 of the previous one's prior, so 99 % of the
+  // mass sits on the ~10 lowest empty squares.
+  auto evaluator = uniform(15);
+  evaluator->slope = 0.5f;
+  SearchParams p = params(1);
+  p.early_stop = false;
+  Search all_moves(evaluator, [&] { SearchParams q = p; q.kept_prior_mass = 1.0; return q; }());
+  Search trimmed(evaluator, [&] { SearchParams q = p; q.kept_prior_mass = 0.99; return q; }());
+  for (Search* s : {&all_moves, &trimmed}) s->set_position(Board(15));
+  const SearchResult a = all_moves.run(visits(2'000));
+  const SearchResult t = trimmed.run(visits(2'000));
+  CHECK(t.tree_bytes * 4 < a.tree_bytes);  // ~225 edges a node against a handful
+  check_consistent(trimmed);
+  // The root keeps every legal move.
+  CHECK(t.child_visits.size() > 1);
+}
+
+TEST_CASE("the heuristic plugin inline gives the same search as through the batching thread") {
+  const Board board = position(15, {{7, 7}, {8, 8}, {7, 8}, {6, 6}, {9, 7}});
+  auto plugin = [] { return std::make_shared<PluginEvaluator>(load_builtin_plugin("heuristic"), 15, Rule::Freestyle, PluginOptions{}); };
+  const auto inline_ev = plugin();
+  REQUIRE(inline_ev->spec().max_concurrent_calls == PluginEvaluator::kMaxConcurrentCalls);  // reentrant
+  const auto batched = std::make_shared<BatchingEvaluator>(plugin(), 0, 200);
+  SearchParams p = params(1, 7);
+  p.early_stop = false;
+  Search a(inline_ev, p), b(batched, p);
+  a.set_position(board);
+  b.set_position(board);
+  const SearchResult ra = a.run(visits(3'000));
+  const SearchResult rb = b.run(visits(3'000));
+  CHECK(ra.child_visits == rb.child_visits);
+  CHECK(ra.value == rb.value);
+  CHECK(ra.pv == rb.pv);
 }
 
 TEST_CASE("a finished game returns at once without the evaluator") {

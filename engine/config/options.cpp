@@ -264,6 +264,13 @@ std::vector<OptionSpec> build_table() {
   t.push_back(flag("search", "check_fives", nullptr,
                    "see immediate fives and forced blocks without the evaluator (exact game logic)",
                    [](auto& s) -> auto& { return s.search.check_fives; }));
+  t.push_back(real("search", "kept_prior_mass", nullptr, 0.5, 1.0,
+                   "a node below the root keeps its best moves up to this much of the prior (1 = every move)",
+                   [](auto& s) -> auto& { return s.search.kept_prior_mass; }));
+  t.push_back(flag("search", "early_stop", nullptr,
+                   "end a move early when more search cannot change it (one candidate, a proven win, an "
+                   "unreachable lead)",
+                   [](auto& s) -> auto& { return s.search.early_stop; }));
   t.push_back(integer("search", "visits", "visits", 0, kMaxInt64, "root visits per move, reused ones included; 0 = no limit",
                       [](auto& s) -> auto& { return s.limits.visits; }));
   t.push_back(integer("search", "playouts", "playouts", 0, kMaxInt64, "new visits per move; 0 = no limit",

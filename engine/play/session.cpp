@@ -126,6 +126,8 @@ ThinkResult EngineSession::think(const SearchLimits& limits) {
     search->set_position(board_);
     out.search = search->run(limits);
     out.move = search->choose_move(out.search);
+    spdlog::debug("search ended by {} after {} playouts in {:.3f}s{}", stop_reason_name(out.search.stop_reason),
+                  out.search.playouts, out.search.seconds, out.search.memory_capped ? " (the tree is full)" : "");
   } catch (...) {
     std::lock_guard<std::mutex> lock(mutex_);
     thinking_ = false;

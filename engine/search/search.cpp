@@ -173,8 +173,10 @@ SearchResult Search::run(const SearchLimits& limits) {
                     std::to_string(board.size()));
 
   SharedSearch shared(params_, evaluator, tree, impl.stop);
+  shared.start = start;
   if (board.is_over()) {  // nothing to search: the side to move lost, or it is a draw
     SearchResult result = impl.result_of(shared);
+    result.stop_reason = StopReason::GameOver;
     result.value = board.outcome() == Outcome::Draw ? 0.0f : -1.0f;
     result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     return result;
@@ -205,24 +207,38 @@ SearchResult Search::run(const SearchLimits& limits) {
     if (root->state.load() != NodeState::Expanded) main_worker.step(1);  // throws on evaluator failure
     if (params_.dirichlet_alpha > 0.0 && !impl.root_noise_applied && root->state.load() == NodeState::Expanded)
       impl.apply_root_noise(params_);
-    impl.helpers.start(params_.threads - 1, [&shared, &evaluator] {
-      try {
-        ClientScope helper_client(evaluator);
-        SearchWorker worker(shared);
-        worker.run_loop();
-      } catch (...) {
-        shared.record_error(std::current_exception());
-      }
-    });
-    main_worker.run_loop();
-    impl.helpers.wait();
+    // A forced or won position needs no helpers (and no more than the one playout it has).
+    const bool decided = shared.playouts.load() > 0 && shared.check_early_stop();
+    if (!decided) {
+      impl.helpers.start(params_.threads - 1, [&shared, &evaluator] {
+        try {
+          ClientScope helper_client(evaluator);
+          SearchWorker worker(shared);
+          worker.run_loop();
+        } catch (...) {
+          shared.record_error(std::current_exception());
+        }
+      });
+      main_worker.run_loop(/*checks_early_stop=*/true);
+      impl.helpers.wait();
+    }
   }
   if (shared.error) std::rethrow_exception(shared.error);
 
   SearchResult result = impl.result_of(shared);
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const auto end = Clock::now();
+  result.seconds = std::chrono::duration<double>(end - start).count();
+  if (shared.finished_early.load(std::memory_order_acquire))
+    result.stop_reason = shared.early_reason;
+  else if (impl.stop.load())
+    result.stop_reason = StopReason::Stopped;
+  else if (shared.has_deadline && end >= shared.deadline)
+    result.stop_reason = StopReason::Time;
+  else
+    result.stop_reason = StopReason::Limit;
   if (result.memory_capped)
-    spdlog::debug("search: tree reached max_memory_mb ({} bytes); search ended early", result.tree_bytes);
+    spdlog::debug("search: the tree reached max_memory_mb ({} bytes) and stopped growing; visits went on",
+                  result.tree_bytes);
   return result;
 }
 
@@ -249,6 +265,11 @@ SearchResult Search::Impl::result_of(const SharedSearch& shared) const {
     result.child_visits.emplace_back(root->edges[index].move, static_cast<int64_t>(child->n.load()));
   // With no child visited yet (a one-playout search), the highest prior is the best guess.
   result.best = result.child_visits.empty() ? root->edges[0].move : result.child_visits.front().first;
+  // The value of the move to play (lc0's choice): the best child's mean, from the root's side to
+  // move, which a proven win makes exactly 1; the root's own mean mixes in its first evaluation.
+  if (!visited.empty())
+    result.value = static_cast<float>(search_detail::from_fixed(visited.front().second->w.load()) /
+                                      visited.front().second->n.load());
 
   for (const Node* node = root; node->state.load() == NodeState::Expanded;) {
     int index = 0;
@@ -258,6 +279,26 @@ SearchResult Search::Impl::result_of(const SharedSearch& shared) const {
     node = next;
   }
   return result;
+}
+
+const char* stop_reason_name(StopReason reason) {
+  switch (reason) {
+    case StopReason::Limit:
+      return "limit";
+    case StopReason::Time:
+      return "time";
+    case StopReason::Stopped:
+      return "stopped";
+    case StopReason::GameOver:
+      return "game over";
+    case StopReason::SingleMove:
+      return "single move";
+    case StopReason::ProvenWin:
+      return "proven win";
+    case StopReason::UnreachableLead:
+      return "unreachable lead";
+  }
+  return "?";
 }
 
 Move Search::choose_move(const SearchResult& result) {

@@ -32,16 +32,41 @@ struct SearchParams {
   int temperature_moves = 0;          // sample by visits for the first k moves of a game; 0 = off
   double temperature = 1.0;
   uint64_t seed = 0;                  // 0 = seed from the clock
-  // The tree never grows past this (Gomocup limit is 350 MiB); a run that reaches it ends early
-  // with SearchResult::memory_capped. Counts what malloc takes for the tree, not the process.
+  // The tree never grows past this (Gomocup limit is 350 MiB); a run that reaches it goes on
+  // visiting the nodes it has (their values refine, the tree stops growing) until its limits end
+  // it, and says so in SearchResult::memory_capped. Counts what malloc takes for the tree.
   size_t max_memory_mb = 240;         // + cache + allocator slack stays under Gomocup's 350 MiB
+  // An expanded node (the root aside) keeps only its highest-prior moves, the fewest whose priors
+  // add up to this much (at least kMinKeptEdges of them): on 20x20 a node otherwise stores ~400
+  // edges, most of which search never visits. 1 keeps every legal move.
+  double kept_prior_mass = 0.999;
   int leaves_per_batch = 8;           // leaves one thread gathers under virtual loss per evaluate()
   // Sees fives without the evaluator: a position whose side to move can make five at once is
   // scored as a win for it (at the root: only the winning moves are searched), and when the
   // opponent threatens five, only the blocking squares are searched (every other move loses at
   // once). Exact game logic; off leaves plain PUCT with terminal positions only.
   bool check_fives = true;
+  // Ends a run before its limits when more search cannot change the move: the root has a single
+  // candidate, a root move is a proven win, or the most visited move's lead cannot be overtaken
+  // in the playouts left (lc0's smart pruning; not while root noise is on, as in self-play, whose
+  // visit counts are training targets).
+  bool early_stop = true;
 };
+
+// The fewest edges an expanded non-root node keeps (SearchParams::kept_prior_mass).
+constexpr int kMinKeptEdges = 4;
+
+// Why a run() ended.
+enum class StopReason : uint8_t {
+  Limit,            // the visit or playout limit
+  Time,             // the time limit
+  Stopped,          // stop()
+  GameOver,         // the position is over: nothing to search
+  SingleMove,       // the root has one candidate (a forced block, say)
+  ProvenWin,        // a root move wins by force (a five; later, a solved threat sequence)
+  UnreachableLead,  // the best move's lead cannot be overtaken in the playouts left
+};
+const char* stop_reason_name(StopReason reason);
 
 struct SearchLimits {
   int64_t visits = 0;     // root visits, reused ones included; 0 = no limit
@@ -57,7 +82,8 @@ struct SearchResult {
   int64_t evaluations = 0;          // leaves sent to the evaluator by this run
   double seconds = 0.0;
   size_t tree_bytes = 0;
-  bool memory_capped = false;       // stopped growing the tree at max_memory_mb
+  bool memory_capped = false;       // the tree stopped growing at max_memory_mb during the run
+  StopReason stop_reason = StopReason::Limit;
   std::vector<std::pair<Move, int64_t>> child_visits;  // root children with visits, most first
   std::vector<Move> pv;             // principal variation from the root
   int64_t collisions = 0;           // descents that met a leaf already in flight (diagnostics)
@@ -70,7 +96,9 @@ struct SearchTreeStats {
   int64_t terminal = 0;
   int64_t nonzero_virtual_loss = 0;  // nodes whose in-flight count is not 0
   int64_t left_in_flight = 0;        // nodes still marked as being evaluated
-  int64_t visit_mismatches = 0;      // expanded nodes where N != 1 + sum of children's N
+  int64_t visit_mismatches = 0;      // expanded nodes where N < 1 + sum of children's N
+  int64_t revisits = 0;              // visits that found a node unable to grow (a full tree): the sum
+                                     // over expanded nodes of N - 1 - sum of children's N
   size_t bytes_walked = 0;           // memory of the nodes found by the walk
   size_t bytes_tracked = 0;          // the tree's own running count (SearchResult::tree_bytes)
 };
@@ -85,8 +113,8 @@ class Search {
   // Sets the position to search. If `board` extends the current root's position by moves that
   // were played, the subtree under those moves is kept (tree reuse); otherwise the tree is reset.
   void set_position(const Board& board);
-  // Searches until a limit is hit or stop() is called; at least one playout unless the position
-  // is over (or the tree is already at max_memory_mb). Throws EvalError if the evaluator fails
+  // Searches until a limit is hit, stop() is called or (params.early_stop) more search cannot
+  // change the move; at least one playout unless the position is over. Throws EvalError if the evaluator fails
   // or serves another board size; the tree stays consistent and can be searched again.
   SearchResult run(const SearchLimits& limits);
   // Ends the run() in progress soon (after at least one playout). A stop() while no run() is in

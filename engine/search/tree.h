@@ -2,8 +2,9 @@
 // tree reuse. Internal to the search.
 //
 // Discarded subtrees are freed on a thread of the tree's own (freeing a full tree takes a few
-// hundred milliseconds, which set_position should not cost the next search); an allocation that
-// finds the budget full waits for that freeing before it gives up.
+// hundred milliseconds, which set_position should not cost the next search). An allocation that
+// finds the budget full fails at once, never waiting for that freeing: a search thread must not
+// block past its deadline; the search goes on without growing until memory comes back.
 //
 // Thread-safety: try_reserve/force_reserve/release/bytes, child and new_edges may be called by
 // any search thread during a run; everything else (set_position, reset, check, destruction) only
@@ -46,7 +47,7 @@ class Tree {
   static size_t node_bytes();
   static size_t chunk_bytes(int slots);
   static size_t edge_bytes(int num_edges);
-  // Waits for pending background freeing before it fails.
+  // Never blocks: fails at once when the budget is full (pending background freeing included).
   bool try_reserve(size_t bytes);
   // Reserves even past max_bytes: for the root's own edges, without which no search can start.
   void force_reserve(size_t bytes) { bytes_.fetch_add(bytes, std::memory_order_relaxed); }
@@ -60,6 +61,8 @@ class Tree {
   Node* get_or_create_child(Node* parent, int index);
   // Allocates an edge array whose bytes the caller has already reserved.
   static Edge* new_edges(int num_edges) { return new Edge[static_cast<size_t>(num_edges)]; }
+  // True while subtrees discarded by set_position/reset are still being freed.
+  bool freeing() const { return garbage_pending_.load(std::memory_order_relaxed) > 0; }
 
   SearchTreeStats check() const;
 

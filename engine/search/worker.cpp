@@ -44,10 +44,54 @@ int for_each_child_counted(Node* node, F&& f) {
 }  // namespace
 
 bool SharedSearch::should_stop() const {
-  if (failed.load(std::memory_order_relaxed) || memory_capped.load(std::memory_order_relaxed)) return true;
+  if (failed.load(std::memory_order_relaxed)) return true;
   if (playouts.load(std::memory_order_relaxed) == 0) return false;
-  if (stop_requested.load(std::memory_order_relaxed)) return true;
+  if (stop_requested.load(std::memory_order_relaxed) || finished_early.load(std::memory_order_relaxed)) return true;
   return has_deadline && std::chrono::steady_clock::now() >= deadline;
+}
+
+bool SharedSearch::check_early_stop() {
+  if (finished_early.load(std::memory_order_relaxed)) return true;
+  if (!params.early_stop) return false;
+  const Node* root = tree.root();
+  if (root->state.load(std::memory_order_acquire) != NodeState::Expanded) return false;
+  const auto finish = [this](StopReason why) {
+    early_reason = why;
+    finished_early.store(true, std::memory_order_release);
+    return true;
+  };
+  uint32_t best = 0, second = 0;
+  bool proven_win = false;
+  for_each_child(root, [&](int, const Node& c) {
+    // A child's terminal value is from its mover's view: the root's side to move.
+    if (c.state.load(std::memory_order_acquire) == NodeState::Terminal && c.terminal_value > 0) proven_win = true;
+    const uint32_t n = c.n.load(std::memory_order_relaxed);
+    if (n > best) {
+      second = best;
+      best = n;
+    } else if (n > second) {
+      second = n;
+    }
+  });
+  if (proven_win) return finish(StopReason::ProvenWin);
+  // One candidate: done once it has a visit of its own (which gives the move a value and a PV).
+  if (root->num_edges == 1 && best > 0) return finish(StopReason::SingleMove);
+  // Root noise (self-play) wants its visit counts as training targets: no pruning there.
+  if (params.dirichlet_alpha > 0.0) return false;
+  // The lead test needs a playout rate worth trusting: a few hundred playouts and 10 ms.
+  constexpr int64_t kMinPlayouts = 256;
+  const int64_t done = playouts.load(std::memory_order_relaxed);
+  if (done < kMinPlayouts) return false;
+  double left = static_cast<double>(budget.load(std::memory_order_relaxed));
+  if (has_deadline) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start).count();
+    if (elapsed < 0.010) return false;
+    const double remaining = std::chrono::duration<double>(deadline - now).count();
+    left = std::min(left, static_cast<double>(done) / elapsed * std::max(0.0, remaining));
+  }
+  if (static_cast<double>(best) - static_cast<double>(second) > left) return finish(StopReason::UnreachableLead);
+  return false;
 }
 
 void SharedSearch::record_error(std::exception_ptr e) {
@@ -64,6 +108,10 @@ SearchWorker::SearchWorker(SharedSearch& shared)
       policy_size_(shared.evaluator.spec().policy_size) {
   const int batch = shared.batch_limit;
   const int max_depth = cells_ + 1;  // the board fills up before a path gets longer
+  max_depth_ = max_depth;
+  collision_paths_.resize(static_cast<size_t>(batch) * max_depth);
+  collision_depths_.resize(static_cast<size_t>(batch));
+  sorted_edges_.resize(static_cast<size_t>(cells_));
   leaves_.resize(static_cast<size_t>(batch));
   paths_.resize(static_cast<size_t>(batch) * max_depth);
   moves_.resize(static_cast<size_t>(batch) * cells_);
@@ -83,9 +131,10 @@ SearchWorker::SearchWorker(SharedSearch& shared)
   }
 }
 
-void SearchWorker::run_loop() {
+void SearchWorker::run_loop(bool checks_early_stop) {
   try {
     while (step(shared_.batch_limit)) {
+      if (checks_early_stop && shared_.check_early_stop()) break;
     }
   } catch (...) {
     shared_.record_error(std::current_exception());
@@ -95,9 +144,10 @@ void SearchWorker::run_loop() {
 bool SearchWorker::step(int max_leaves) {
   const int limit = std::min(max_leaves, shared_.batch_limit);
   int gathered = 0;
+  int collided = 0;
+  int visited = 0;  // backed up without evaluation; bounded so that a step always returns
   bool go_on = true;
-  bool collided = false;
-  while (gathered < limit) {
+  while (gathered < limit && collided < limit && visited < limit) {
     if (shared_.should_stop()) {
       go_on = false;
       break;
@@ -113,33 +163,37 @@ bool SearchWorker::step(int max_leaves) {
       ++gathered;
       continue;
     }
-    if (result == Descent::Terminal) {
+    if (result == Descent::Visited) {
       shared_.playouts.fetch_add(1, std::memory_order_relaxed);
+      ++visited;
       continue;
     }
-    shared_.budget.fetch_add(1, std::memory_order_relaxed);  // that descent made no visit
-    if (result == Descent::Collision) {
-      shared_.collisions.fetch_add(1, std::memory_order_relaxed);
-      collided = true;  // lc0: evaluate what we have rather than pile onto a busy subtree
-      break;
-    }
-    shared_.memory_capped.store(true);
-    go_on = false;
-    break;
+    // A collision: no visit, but its path keeps the virtual loss until this batch is evaluated.
+    shared_.budget.fetch_add(1, std::memory_order_relaxed);
+    shared_.collisions.fetch_add(1, std::memory_order_relaxed);
+    std::copy(slot.path, slot.path + slot.depth, &collision_paths_[static_cast<size_t>(collided) * max_depth_]);
+    collision_depths_[collided++] = slot.depth;
   }
+  const auto release_collisions = [&] {
+    for (int i = 0; i < collided; ++i)
+      remove_virtual_loss(&collision_paths_[static_cast<size_t>(i) * max_depth_], collision_depths_[i]);
+  };
   if (gathered > 0) {
     try {
       shared_.evaluator.evaluate(requests_.data(), gathered);
     } catch (...) {
       for (int i = 0; i < gathered; ++i) abandon(leaves_[i]);
+      release_collisions();
       throw;
     }
     shared_.evaluations.fetch_add(gathered, std::memory_order_relaxed);
     for (int i = 0; i < gathered; ++i)
       expand_and_backup(leaves_[i], requests_[i].policy, *requests_[i].value);
     shared_.playouts.fetch_add(gathered, std::memory_order_relaxed);
-  } else if (collided) {
-    std::this_thread::yield();  // the tree is busy with other threads' leaves: let them finish
+    release_collisions();
+  } else if (collided > 0) {
+    release_collisions();
+    std::this_thread::yield();  // every path met another thread's leaf: let it finish first
   }
   return go_on && !shared_.should_stop();
 }
@@ -156,9 +210,9 @@ SearchWorker::Descent SearchWorker::descend(GatheredLeaf& slot, int slot_index) 
     if (state == NodeState::Expanded) {
       int index = 0;
       Node* child = select(node, &index);
-      if (!child) {
-        remove_virtual_loss(path, depth);
-        result = Descent::OutOfMemory;
+      if (!child) {  // a full tree and no child yet: the node's own value stands for it
+        revisit(path, depth);
+        result = Descent::Visited;
         break;
       }
       child->in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -169,11 +223,11 @@ SearchWorker::Descent SearchWorker::descend(GatheredLeaf& slot, int slot_index) 
     }
     if (state == NodeState::Terminal) {
       backup(path, depth, node->terminal_value);
-      result = Descent::Terminal;
+      result = Descent::Visited;
       break;
     }
     if (state == NodeState::InFlight) {
-      remove_virtual_loss(path, depth);
+      slot.depth = depth;  // the caller keeps the path's virtual loss until its batch is done
       result = Descent::Collision;
       break;
     }
@@ -242,8 +296,12 @@ Node* SearchWorker::select(Node* node, int* index) {
   }
   // Edges past the children are sorted by prior, so the first of them is the best unvisited one.
   if (count < node->num_edges && fpu + explore * edges[count].p() > best_score) {
-    *index = count;
-    return shared_.tree.get_or_create_child(node, count);
+    if (Node* fresh = shared_.tree.get_or_create_child(node, count)) {
+      *index = count;
+      return fresh;
+    }
+    // The tree is full: choose among the children it has.
+    shared_.memory_capped.store(true, std::memory_order_relaxed);
   }
   *index = best_index;
   return best;
@@ -256,7 +314,7 @@ SearchWorker::Descent SearchWorker::classify_leaf(GatheredLeaf& slot, int slot_i
     leaf->terminal_value = value;
     leaf->state.store(NodeState::Terminal, std::memory_order_release);
     backup(slot.path, slot.depth, value);
-    return Descent::Terminal;
+    return Descent::Visited;
   }
   const bool is_root = slot.depth == 1;
   Move* candidates = scratch_moves_.data();
@@ -269,7 +327,7 @@ SearchWorker::Descent SearchWorker::classify_leaf(GatheredLeaf& slot, int slot_i
       leaf->terminal_value = -1;
       leaf->state.store(NodeState::Terminal, std::memory_order_release);
       backup(slot.path, slot.depth, -1.0f);
-      return Descent::Terminal;
+      return Descent::Visited;
     }
     // Otherwise, every move that leaves the opponent's five open loses at once.
     if (count == 0) count = winning_squares(board_, opponent(me), candidates);
@@ -282,11 +340,17 @@ SearchWorker::Descent SearchWorker::classify_leaf(GatheredLeaf& slot, int slot_i
   if (is_root) {
     shared_.tree.force_reserve(bytes);
   } else if (!shared_.tree.try_reserve(bytes)) {
-    leaf->state.store(NodeState::Unexpanded, std::memory_order_release);
-    remove_virtual_loss(slot.path, slot.depth);
-    return Descent::OutOfMemory;
+    // A full tree: the leaf stays unexpanded. Evaluated once for its value; after that its
+    // own mean stands in for it.
+    shared_.memory_capped.store(true, std::memory_order_relaxed);
+    if (leaf->n.load(std::memory_order_relaxed) > 0) {
+      revisit(slot.path, slot.depth);
+      leaf->state.store(NodeState::Unexpanded, std::memory_order_release);
+      return Descent::Visited;
+    }
+    count = 0;
   }
-  slot.reserved = bytes;
+  slot.reserved = count > 0 ? bytes : 0;
   slot.num_moves = count;
   for (int i = 0; i < count; ++i) slot.moves[i] = static_cast<int16_t>(candidates[i]);
   EvalRequest& request = requests_[slot_index];
@@ -297,6 +361,16 @@ SearchWorker::Descent SearchWorker::classify_leaf(GatheredLeaf& slot, int slot_i
 
 void SearchWorker::expand_and_backup(GatheredLeaf& slot, const float* logits, float value) {
   Node* leaf = slot.path[slot.depth - 1];
+  if (!std::isfinite(value)) value = 0.0f;
+  value = std::clamp(value, -1.0f, 1.0f);
+  if (slot.num_moves == 0) {  // value only: no memory for its edges
+    leaf->w.fetch_add(to_fixed(-value), std::memory_order_relaxed);
+    leaf->n.fetch_add(1, std::memory_order_relaxed);
+    leaf->in_flight.fetch_sub(1, std::memory_order_relaxed);
+    leaf->state.store(NodeState::Unexpanded, std::memory_order_release);
+    backup(slot.path, slot.depth - 1, value);
+    return;
+  }
   const int count = slot.num_moves;
   // Softmax over the candidate moves only: logits of occupied squares never reach the priors.
   float max_logit = -std::numeric_limits<float>::infinity();
@@ -309,15 +383,30 @@ void SearchWorker::expand_and_backup(GatheredLeaf& slot, const float* logits, fl
     sum = count;
   }
   const float scale = static_cast<float>(1.0 / sum);
-  Edge* edges = Tree::new_edges(count);
-  for (int i = 0; i < count; ++i) edges[i] = Edge{slot.moves[i], encode_prior(exps[i] * scale)};
-  sort_by_prior(edges, scratch_edges_.data(), count);
+  Edge* sorted = sorted_edges_.data();
+  for (int i = 0; i < count; ++i) sorted[i] = Edge{slot.moves[i], encode_prior(exps[i] * scale)};
+  sort_by_prior(sorted, scratch_edges_.data(), count);
+  // Keep the fewest best moves that carry kept_prior_mass of the prior (the root keeps all: its
+  // edges are few bytes and every move there is worth a look).
+  int kept = count;
+  const double mass = shared_.params.kept_prior_mass;
+  if (slot.depth > 1 && mass < 1.0) {
+    double acc = 0.0;
+    for (int i = 0; i < count; ++i) {
+      acc += sorted[i].p();
+      if (acc >= mass && i + 1 >= kMinKeptEdges) {
+        kept = i + 1;
+        break;
+      }
+    }
+  }
+  Edge* edges = Tree::new_edges(kept);
+  std::copy(sorted, sorted + kept, edges);
+  shared_.tree.release(slot.reserved - Tree::edge_bytes(kept));
   leaf->edges = edges;
-  leaf->num_edges = static_cast<uint16_t>(count);
+  leaf->num_edges = static_cast<uint16_t>(kept);
   slot.reserved = 0;
 
-  if (!std::isfinite(value)) value = 0.0f;
-  value = std::clamp(value, -1.0f, 1.0f);
   // The leaf's w is from its mover's view, the opposite of the evaluator's side to move. Its
   // visit is counted before it is published as Expanded, so nobody sees an expanded node with
   // no visits.
@@ -345,6 +434,13 @@ void SearchWorker::backup(Node* const* path, int depth, float value) {
     node->in_flight.fetch_sub(1, std::memory_order_relaxed);
     v = -v;
   }
+}
+
+void SearchWorker::revisit(Node* const* path, int depth) {
+  const Node* node = path[depth - 1];
+  const uint32_t n = node->n.load(std::memory_order_relaxed);
+  const float mean = n > 0 ? static_cast<float>(from_fixed(node->w.load(std::memory_order_relaxed)) / n) : 0.0f;
+  backup(path, depth, mean);
 }
 
 void SearchWorker::remove_virtual_loss(Node* const* path, int depth) {

@@ -57,6 +57,9 @@ int heuristic_describe(hearth_plugin* plugin, hearth_plugin_info* info) {
   // Positions are evaluated one by one, so every batch size costs the same per position.
   info->preferred_batches[0] = p->max_batch;
   info->num_preferred_batches = 1;
+  // Reentrant (every call reads its own input and writes its own output): the search threads
+  // call it inline.
+  info->max_concurrent_calls = HEARTH_MAX_CONCURRENT_CALLS;
   std::snprintf(info->description, sizeof(info->description), "heuristic threat evaluator (%s, temperature %g)",
                 p->evaluator.rule() == hearth::Rule::Freestyle ? "freestyle" : "standard",
                 static_cast<double>(p->evaluator.temperature()));

@@ -46,6 +46,8 @@ int uniform_describe(hearth_plugin* plugin, hearth_plugin_info* info) {
   info->max_batch = p->max_batch;
   info->preferred_batches[0] = p->max_batch;
   info->num_preferred_batches = 1;
+  info->max_concurrent_calls = HEARTH_MAX_CONCURRENT_CALLS;  // reentrant: called inline
+
   std::snprintf(info->description, sizeof(info->description), "uniform priors, value 0");
   return 0;
 }
