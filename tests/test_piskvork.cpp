@@ -162,12 +162,29 @@ struct LiveEngine {
     if (thread.joinable()) thread.join();
   }
   void send(const std::string& line) { in_buf.write(line + "\n"); }
-  std::string reply() {
-    const auto l = out_buf.next_line(std::chrono::seconds(60));
-    REQUIRE_MESSAGE(l.has_value(), "no reply from the engine");
+  std::string reply(std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    const auto l = out_buf.next_line(timeout);
+    REQUIRE_MESSAGE(l.has_value(), "no reply from the engine within " << timeout.count() << " s");
     return *l;
   }
+  // The next line that is not a MESSAGE (MESSAGE lines are shown by managers, never replies).
+  std::string answer(std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    for (;;) {
+      std::string l = reply(timeout);
+      if (l.rfind("MESSAGE", 0) != 0) return l;
+    }
+  }
 };
+
+bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+
+// The replies that are not MESSAGE lines.
+std::vector<std::string> answers_of(const std::vector<std::string>& replies) {
+  std::vector<std::string> out;
+  for (const std::string& r : replies)
+    if (!starts_with(r, "MESSAGE")) out.push_back(r);
+  return out;
+}
 
 // Runs a script file (format in tests/data/piskvork_basic.txt) against a live engine and checks
 // every reply.
@@ -260,6 +277,18 @@ TEST_CASE("read_protocol_line: CR LF, a last line without newline, overlong line
   CHECK(read_protocol_line(in, &line, 50) == LineStatus::Ok);
   CHECK(line == "last");
   CHECK(read_protocol_line(in, &line, 50) == LineStatus::Eof);
+}
+
+TEST_CASE("read_protocol_line: an overlong line keeps its first bytes after its leading blanks") {
+  std::istringstream in("  \t INFO folder " + std::string(200, 'x') + "\n" + std::string(300, ' ') + "\n");
+  std::string line;
+  CHECK(read_protocol_line(in, &line, 50) == LineStatus::TooLong);
+  CHECK(line == ("INFO folder " + std::string(200, 'x')).substr(0, kTooLongPrefixBytes));
+  CHECK(read_protocol_line(in, &line, 50) == LineStatus::TooLong);
+  CHECK(line.empty());
+  CHECK(is_end_line(" end \r"));
+  CHECK_FALSE(is_end_line("END 1"));
+  CHECK_FALSE(is_end_line("ENDX"));
 }
 
 TEST_CASE("scripted sessions") {
@@ -461,4 +490,115 @@ TEST_CASE("engine session: the evaluator is remade only when the size or rule ch
   CHECK(session.board().size() == 11);  // unchanged by the failed call
   const ThinkResult r = session.think(SearchLimits{10, 0, 0.0});
   CHECK(session.board().is_legal(r.move));
+}
+
+// Issue 17: the protocol does not answer INFO. An ERROR here would be read by a manager as the
+// reply to its next command (a TURN, say) and desynchronise the game.
+TEST_CASE("INFO is never answered: a bad value is a MESSAGE line, ignored, the old value kept") {
+  const std::string huge_info = "INFO folder " + std::string(kMaxLineBytes + 100, 'x');
+  const Run run = run_input(
+      "START 9\nINFO timeout_turn 300\nINFO timeout_turn abc\nINFO rule 4\nINFO rule x\nINFO max_memory -1\n"
+      "INFO time_left soon\nINFO game_type x\nINFO timeout_match -3\nINFO timeout_turn +-5\nINFO\n" +
+      huge_info + "\nTURN 4,4\n");
+  for (const std::string& r : run.replies) CHECK_FALSE(starts_with(r, "ERROR"));
+  const std::vector<std::string> answers = answers_of(run.replies);
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0] == "OK");
+  int x, y;
+  CHECK(parse_move(answers[1], 9, &x, &y));
+  // Each bad value is said once, as a MESSAGE naming what is kept.
+  const std::vector<std::string> messages = [&] {
+    std::vector<std::string> m;
+    for (const std::string& r : run.replies)
+      if (starts_with(r, "MESSAGE ")) m.push_back(r);
+    return m;
+  }();
+  REQUIRE(messages.size() == 9);
+  CHECK(glob("MESSAGE INFO timeout_turn*'abc' is not an integer; keeping 300*", messages[0].c_str()));
+  CHECK(glob("MESSAGE INFO rule 4: renju is not supported; keeping freestyle*", messages[1].c_str()));
+  CHECK(glob("MESSAGE INFO timeout_turn*'+-5'*keeping 300*", messages[7].c_str()));
+  CHECK(glob("MESSAGE INFO line longer than*", messages[8].c_str()));
+  CHECK(run.board.rule() == Rule::Freestyle);
+  CHECK(run.board.move_count() == 2);
+}
+
+TEST_CASE("a bad INFO between a manager's TURN and the engine's move does not become the reply") {
+  LiveEngine live(fast_settings());
+  live.send("START 9");
+  REQUIRE(live.answer() == "OK");
+  live.send("INFO timeout_turn abc");
+  live.send("TURN 4,4");
+  int x, y;
+  CHECK_MESSAGE(parse_move(live.answer(), 9, &x, &y), "the TURN's reply must be a move");
+  live.send("ABOUT");
+  CHECK(starts_with(live.answer(), "name=\"Hearth\""));
+  live.finish();
+  CHECK(live.out_buf.next_line(std::chrono::seconds(0)) == std::nullopt);
+}
+
+// Issue 17: "BOARD 5" put the engine in board mode, taking the lines after it as stones.
+TEST_CASE("a malformed BOARD line is answered at once and takes no line after it as data") {
+  LiveEngine live(fast_settings());
+  live.send("START 9");
+  REQUIRE(live.answer() == "OK");
+  live.send("BOARD 5");
+  // A manager waits for this reply before it sends anything more.
+  CHECK(starts_with(live.answer(std::chrono::seconds(10)), "ERROR BOARD takes no arguments"));
+  live.send("1,1,1");
+  CHECK(starts_with(live.answer(), "UNKNOWN"));
+  live.send("DONE");
+  CHECK(live.answer() == "ERROR DONE without BOARD");
+  live.send("START 20");
+  CHECK(live.answer() == "OK");
+  live.finish();
+  CHECK(live.engine.board().size() == 20);
+  CHECK(live.engine.board().move_count() == 0);
+
+  // The same piped: four commands, four replies, no move made from an empty "block".
+  const Run piped = run_input("START 9\nBOARD 5\nDONE\nSTART 20\n");
+  REQUIRE(piped.replies.size() == 4);
+  CHECK(piped.replies[0] == "OK");
+  CHECK(starts_with(piped.replies[1], "ERROR"));
+  CHECK(starts_with(piped.replies[2], "ERROR"));
+  CHECK(piped.replies[3] == "OK");
+  CHECK(piped.board.size() == 20);
+}
+
+TEST_CASE("commands that take no arguments refuse them: one ERROR, nothing started, nothing ended") {
+  for (const char* line : {"BEGIN 5", "RESTART now", "ABOUT me", "END 1", "BOARD 9", "SWAP2BOARD x", "DONE",
+                           "board\t3", "begin ,"}) {
+    CAPTURE(line);
+    const Run run = run_input(std::string("START 9\n") + line + "\n4,4,1\nABOUT\n");
+    REQUIRE(run.replies.size() == 4);
+    CHECK(run.replies[0] == "OK");
+    CHECK(starts_with(run.replies[1], "ERROR"));
+    CHECK(starts_with(run.replies[2], "UNKNOWN"));  // the stone line is a line of its own
+    CHECK(starts_with(run.replies[3], "name=\"Hearth\""));
+    CHECK(run.board.move_count() == 0);
+  }
+}
+
+TEST_CASE("overlong lines: one ERROR, none for INFO; inside BOARD an overlong stone spoils the block") {
+  const std::string filler(kMaxLineBytes + 1, '7');
+  const Run run = run_input("START 9\nTURN " + filler + "\nINFO folder " + filler + "\nBOARD\n1,1,2\n2," + filler +
+                            "\nDONE\nBOARD\n1,1,2\nABOUT " + filler + "\nABOUT\n");
+  const std::vector<std::string> answers = answers_of(run.replies);
+  REQUIRE(answers.size() == 6);
+  CHECK(answers[0] == "OK");
+  CHECK(starts_with(answers[1], "ERROR line longer than"));  // the TURN
+  CHECK(starts_with(answers[2], "ERROR BOARD: a line inside BOARD is longer"));  // the first block
+  CHECK(starts_with(answers[3], "ERROR BOARD ended by"));  // the second block, cut by the overlong ABOUT
+  CHECK(starts_with(answers[4], "ERROR line longer than"));  // the overlong ABOUT itself
+  CHECK(starts_with(answers[5], "name="));
+  CHECK(run.board.move_count() == 0);
+}
+
+TEST_CASE("numbers are an optional sign and digits") {
+  const Run run = run_input("START 9\nTURN +-1,2\nTURN 0x1,2\nTURN 1 ,2\nSTART 0x9\n");
+  REQUIRE(run.replies.size() == 5);
+  CHECK(starts_with(run.replies[1], "ERROR"));
+  CHECK(starts_with(run.replies[2], "ERROR"));
+  int x, y;
+  CHECK(parse_move(run.replies[3], 9, &x, &y));  // blanks around a number are fine
+  CHECK(starts_with(run.replies[4], "ERROR"));
 }

@@ -41,13 +41,23 @@ std::string quoted(const std::string& text) {
   return "'" + out + "'";
 }
 
-// Splits "a,b" or "a,b,c" into integers; false unless there are exactly `n` of them.
+// A protocol number: one optional sign, then decimal digits, no blanks, within int64.
+bool parse_number(const std::string& text, int64_t* out) {
+  const size_t digits = (!text.empty() && (text[0] == '+' || text[0] == '-')) ? 1 : 0;
+  if (digits == text.size()) return false;
+  for (size_t i = digits; i < text.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return false;
+  return parse_int(text, out);
+}
+
+// Splits "a,b" or "a,b,c" into numbers (blanks around each allowed); false unless there are
+// exactly `n` of them.
 bool parse_ints(const std::string& text, int n, int64_t* out) {
   size_t pos = 0;
   for (int i = 0; i < n; ++i) {
     const size_t comma = (i + 1 < n) ? text.find(',', pos) : text.size();
     if (comma == std::string::npos) return false;
-    if (!parse_int(trim(text.substr(pos, comma - pos)), &out[i])) return false;
+    if (!parse_number(trim(text.substr(pos, comma - pos)), &out[i])) return false;
     pos = comma + 1;
   }
   return true;
@@ -59,6 +69,7 @@ std::string command_of(const std::string& line) {
   return upper(t.substr(0, t.find_first_of(" \t")));
 }
 
+// A line inside BOARD ... DONE that is meant as a stone (trimmed text).
 bool looks_like_board_line(const std::string& line) {
   return !line.empty() && (std::isdigit(static_cast<unsigned char>(line[0])) || line[0] == '-' || line[0] == '+');
 }
@@ -75,6 +86,11 @@ LineStatus read_protocol_line(std::istream& in, std::string* line, size_t cap) {
   line->clear();
   std::streambuf* buf = in.rdbuf();
   bool any = false, too_long = false;
+  std::string prefix;  // of a line over `cap`: its first bytes after leading blanks
+  const auto keep = [&prefix](char c) {
+    if (prefix.size() < kTooLongPrefixBytes && (!prefix.empty() || (c != ' ' && c != '\t' && c != '\r')))
+      prefix.push_back(c);
+  };
   for (;;) {
     const int c = buf ? buf->sbumpc() : std::char_traits<char>::eof();
     if (c == std::char_traits<char>::eof()) {
@@ -86,19 +102,29 @@ LineStatus read_protocol_line(std::istream& in, std::string* line, size_t cap) {
     }
     any = true;
     if (c == '\n') break;
-    if (too_long) continue;
+    if (too_long) {
+      keep(static_cast<char>(c));
+      continue;
+    }
     if (line->size() >= cap) {
       too_long = true;
+      for (char k : *line) keep(k);
+      keep(static_cast<char>(c));
       line->clear();
       line->shrink_to_fit();
       continue;
     }
     line->push_back(static_cast<char>(c));
   }
-  if (too_long) return LineStatus::TooLong;
+  if (too_long) {
+    *line = std::move(prefix);
+    return LineStatus::TooLong;
+  }
   if (!line->empty() && line->back() == '\r') line->pop_back();
   return LineStatus::Ok;
 }
+
+bool is_end_line(const std::string& line) { return upper(trim(line)) == "END"; }
 
 PiskvorkEngine::PiskvorkEngine(Settings settings, std::istream& in, std::ostream& out)
     : settings_(std::move(settings)),
@@ -110,10 +136,23 @@ PiskvorkEngine::PiskvorkEngine(Settings settings, std::istream& in, std::ostream
 
 PiskvorkEngine::~PiskvorkEngine() = default;
 
-void PiskvorkEngine::reply(const std::string& line) {
+void PiskvorkEngine::write_line(const std::string& text) {
+  // One printable line whatever a message quotes (an exception's text may hold anything).
+  std::string line;
+  for (unsigned char c : text.substr(0, 1000)) line += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
   out_ << line << '\n';
   out_.flush();
   spdlog::debug("piskvork > {}", line);
+}
+
+void PiskvorkEngine::reply(const std::string& line) {
+  ++replies_;
+  write_line(line);
+}
+
+void PiskvorkEngine::message(const std::string& text) {
+  spdlog::warn("piskvork: {}", text);
+  write_line("MESSAGE " + text);
 }
 
 std::string PiskvorkEngine::move_text(Move m) const {
@@ -126,7 +165,7 @@ void PiskvorkEngine::reader_loop() {
     Line line;
     line.status = read_protocol_line(in_, &line.text);
     // The same test as handle(): whatever the main thread will take for END, so both stop reading.
-    const bool is_end = line.status == LineStatus::Ok && command_of(line.text) == "END";
+    const bool is_end = line.status == LineStatus::Ok && is_end_line(line.text);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       lines_.push_back(line);
@@ -165,18 +204,21 @@ int PiskvorkEngine::run() {
   for (;;) {
     const Line line = pop_line();
     if (line.status == LineStatus::Eof) break;
-    if (line.status == LineStatus::TooLong) {
-      reply("ERROR line longer than " + std::to_string(kMaxLineBytes) + " bytes ignored");
-      continue;
-    }
     Next next = Next::Continue;
+    const size_t replies_before = replies_;
     try {
-      next = handle(line.text);
+      if (line.status == LineStatus::TooLong)
+        handle_too_long(line.text);
+      else
+        next = handle(line.text);
     } catch (const std::exception& e) {
       // Every expected failure is answered where it happens; this keeps the engine alive if
-      // something unexpected throws.
+      // something unexpected throws, without a second reply (or any, for INFO).
       spdlog::error("piskvork: {} while handling {}", e.what(), quoted(line.text));
-      reply(std::string("ERROR ") + e.what());
+      if (replies_ == replies_before && command_of(line.text) != "INFO")
+        reply(std::string("ERROR ") + e.what());
+      else
+        message(std::string("internal error: ") + e.what());
     }
     if (next == Next::Exit) break;
   }
@@ -205,11 +247,21 @@ PiskvorkEngine::Next PiskvorkEngine::handle(const std::string& raw) {
   const std::string command = command_of(line);
   const std::string args = space == std::string::npos ? "" : trim(line.substr(space));
 
+  // The commands that take no arguments must have none: "BOARD 5" is not BOARD (it must not
+  // take the lines after it as stones), "END 1" is not END.
+  static const std::set<std::string> kBare = {"END", "RESTART", "BEGIN", "ABOUT", "BOARD", "SWAP2BOARD"};
+  if (kBare.count(command) && !args.empty()) {
+    reply("ERROR " + command + " takes no arguments, got " + quoted(args) +
+          (command == "BOARD" || command == "SWAP2BOARD" ? " (no block started: the stones follow on their own lines)" : ""));
+    return Next::Continue;
+  }
   if (command == "END") return Next::Exit;
   if (command == "START") {
     handle_start(args);
   } else if (command == "RECTSTART") {
     handle_rectstart(args);
+  } else if (command == "DONE") {
+    reply("ERROR DONE without BOARD");
   } else if (command == "RESTART") {
     if (!require_game()) return Next::Continue;
     session_->new_game(session_->board().size(), session_->board().rule());
@@ -242,9 +294,17 @@ PiskvorkEngine::Next PiskvorkEngine::handle(const std::string& raw) {
   return Next::Continue;
 }
 
+void PiskvorkEngine::handle_too_long(const std::string& prefix) {
+  const std::string what = "line longer than " + std::to_string(kMaxLineBytes) + " bytes ignored";
+  if (command_of(prefix) == "INFO")
+    message("INFO " + what);  // INFO is never answered, even when it cannot be read
+  else
+    reply("ERROR " + what + " (it began " + quoted(prefix) + ")");
+}
+
 void PiskvorkEngine::handle_start(const std::string& args) {
   int64_t size = 0;
-  if (!parse_int(trim(args), &size)) {
+  if (!parse_number(trim(args), &size)) {
     reply("ERROR START needs a board size, got " + quoted(args));
     return;
   }
@@ -367,13 +427,14 @@ PiskvorkEngine::Next PiskvorkEngine::handle_board(bool swap2) {
       reply(std::string("ERROR ") + name + " without DONE before the end of input");
       return Next::Exit;
     }
-    if (l.status == LineStatus::TooLong) {
+    const std::string text = trim(l.text);
+    if (l.status == LineStatus::TooLong && looks_like_board_line(text)) {
       if (error.empty()) error = "a line inside " + std::string(name) + " is longer than " + std::to_string(kMaxLineBytes) + " bytes";
       continue;
     }
-    const std::string text = trim(l.text);
-    if (text.empty()) continue;
-    if (upper(text) == "DONE") break;
+    const bool ok = l.status == LineStatus::Ok;
+    if (ok && text.empty()) continue;
+    if (ok && upper(text) == "DONE") break;
     if (!looks_like_board_line(text)) {
       // Not a stone line: the manager moved on. Reject the block and treat this line as the
       // next command.
@@ -460,60 +521,52 @@ void PiskvorkEngine::handle_info(const std::string& args) {
   const std::string key = lower(args.substr(0, space));
   const std::string value = space == std::string::npos ? "" : trim(args.substr(space));
   int64_t number = 0;
-  const bool is_number = parse_int(trim(value), &number);
-  const auto bad_number = [&] { reply("ERROR INFO " + key + ": " + quoted(value) + " is not an integer"); };
+  const bool is_number = parse_number(value, &number);
+  const auto bad_number = [&](const std::string& kept) {
+    info_problem(key + ": " + quoted(value) + " is not an integer; keeping " + kept);
+  };
 
   if (key == "time_left") {
-    if (!is_number) return bad_number();
+    if (!is_number) return bad_number(time_left_ms_ ? std::to_string(*time_left_ms_) : "no clock");
     time_left_ms_ = number;  // may be negative: the engine is already late
   } else if (key == "max_memory") {
-    if (!is_number) return bad_number();
-    if (number < 0) {
-      reply("ERROR INFO max_memory: " + quoted(value) + " is negative");
-      return;
-    }
+    if (!is_number) return bad_number(std::to_string(max_memory_bytes_));
+    if (number < 0) return info_problem("max_memory: " + quoted(value) + " is negative; keeping " + std::to_string(max_memory_bytes_));
     max_memory_bytes_ = number;
   } else if (key == "rule") {
-    if (!is_number) return bad_number();
     const Rule old_rule = settings_.game.rule;
-    if (number < 0 || number > 15) {
-      reply("ERROR INFO rule " + value + " is not a protocol rule bit field; keeping " + rule_name(old_rule));
-      return;
-    }
-    if (number & 4) {
-      reply(std::string("ERROR INFO rule ") + value + ": renju is not supported; keeping " + rule_name(old_rule));
-      return;
-    }
-    if (number & 8) {
-      reply(std::string("ERROR INFO rule ") + value + ": caro is not supported; keeping " + rule_name(old_rule));
-      return;
-    }
+    if (!is_number) return bad_number(rule_name(old_rule));
+    if (number < 0 || number > 15)
+      return info_problem("rule " + value + " is not a protocol rule bit field; keeping " + rule_name(old_rule));
+    if (number & 4) return info_problem("rule " + value + ": renju is not supported; keeping " + rule_name(old_rule));
+    if (number & 8) return info_problem("rule " + value + ": caro is not supported; keeping " + rule_name(old_rule));
     // Bit 2 (continuous game) only matters to the manager after a five; play as usual.
     const Rule rule = (number & 1) ? Rule::Standard : Rule::Freestyle;
     try {
       session_->set_rule(rule);
     } catch (const std::exception& e) {
-      reply(std::string("ERROR INFO rule: ") + e.what() + "; keeping " + rule_name(old_rule));
-      return;
+      return info_problem(std::string("rule: ") + e.what() + "; keeping " + rule_name(old_rule));
     }
     settings_.game.rule = rule;
   } else if (key == "game_type") {
-    if (!is_number) return bad_number();
+    if (!is_number) return bad_number(std::to_string(game_type_));
     game_type_ = static_cast<int>(number);
   } else if (key == "folder") {
     folder_ = value;
   } else if (key == "evaluate") {
     // The mouse position in a GUI manager: nothing to do.
   } else if (const OptionSpec* spec = find_option_by_info_key(key)) {
-    try {
-      set_option(settings_, *spec, value, "(INFO " + key + ")");
-    } catch (const OptionError& e) {
-      reply(std::string("ERROR ") + e.what());
-    }
+    const std::string problem = check_option_value(*spec, value);
+    if (!problem.empty()) return info_problem(key + " (" + spec->key() + "): " + problem + "; keeping " + spec->get(settings_));
+    set_option(settings_, *spec, value, "(INFO " + key + ")");
   } else {
     spdlog::debug("piskvork: INFO {} ignored", key);  // the protocol says unknown keys are ignored
   }
 }
+
+// The protocol does not answer INFO: a manager would take an ERROR here for the reply to its
+// next command. So a bad value is shown as a MESSAGE (and logged) and otherwise ignored.
+void PiskvorkEngine::info_problem(const std::string& text) { message("INFO " + text + " (ignored)"); }
 
 void PiskvorkEngine::apply_memory_limit() {
   size_t mb = settings_.search.max_memory_mb;
