@@ -4,6 +4,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "engine/config/logging.h"
 #include "engine/play/terminal.h"
@@ -101,4 +102,37 @@ TEST_CASE("end of input ends the session cleanly; a bad plugin is a message, not
   const std::string out = play("4,4\n", bad, &rc);
   CHECK(rc == 1);
   CHECK(out.find("no_such_plugin_xyz") != std::string::npos);
+}
+
+// Issue 17: the board was labelled 0-based on both edges while moves are typed "h8" (letter,
+// row from 1): a person reading row "7" had to type 8.
+TEST_CASE("the board is labelled the way moves are typed: letters across, rows from 1") {
+  // The person types e5; the engine answers. In the picture, the X stands under 'e' in row 5.
+  const std::string out = play("e5\nquit\n");
+  CHECK(out.find("     a  b  c  d  e  f  g  h  i\n") != std::string::npos);
+  std::istringstream lines(out);
+  std::string header, row5;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("     a  b", 0) == 0) header = line;
+    if (line.rfind("  5 ", 0) == 0) row5 = line;  // the last board printed wins
+  }
+  REQUIRE_FALSE(header.empty());
+  REQUIRE_FALSE(row5.empty());
+  CHECK(row5.find('X') == header.find('e'));
+  CHECK(row5.substr(row5.size() - 2) == " 5");  // labelled on both sides
+  CHECK(out.find("  0 ") == std::string::npos);  // no 0-based row labels
+
+  Board board(15);
+  board.play(board.move_at(7, 7));  // h8
+  const std::string picture = board_picture(board);
+  std::istringstream pic(picture);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(pic, line);) rows.push_back(line);
+  REQUIRE(rows.size() == 17);  // letters, 15 rows, letters
+  CHECK(rows[0] == rows[16]);
+  CHECK(rows[1].rfind("  1 ", 0) == 0);
+  CHECK(rows[15].rfind(" 15 ", 0) == 0);
+  CHECK(rows[8].rfind("  8 ", 0) == 0);
+  CHECK(rows[8].find("[X]") + 1 == rows[0].find('h'));
+  CHECK(parse_human_move("h8", 15, nullptr) == board.last_move());
 }

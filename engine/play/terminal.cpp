@@ -52,6 +52,28 @@ std::optional<Move> parse_human_move(const std::string& raw, int size, std::stri
   return y * size + x;
 }
 
+std::string board_picture(const Board& b) {
+  const int n = b.size();
+  std::string letters = "    ";
+  for (int x = 0; x < n; ++x) letters += std::string(x == 0 ? " " : "  ") + static_cast<char>('a' + x);
+  letters += "\n";
+  std::string s = letters;
+  const Move last = b.last_move();
+  for (int y = 0; y < n; ++y) {
+    const std::string row = std::to_string(y + 1);
+    s += std::string(3 - row.size(), ' ') + row + " ";
+    for (int x = 0; x < n; ++x) {
+      const Stone st = b.at(x, y);
+      const bool is_last = b.move_at(x, y) == last;
+      s += is_last ? '[' : ' ';
+      s += st == Stone::Black ? 'X' : st == Stone::White ? 'O' : '.';
+      s += is_last ? ']' : ' ';
+    }
+    s += " " + row + "\n";
+  }
+  return s + letters;
+}
+
 std::string human_move_name(Move m, int size) {
   const int x = m % size, y = m / size;
   return std::to_string(x) + "," + std::to_string(y) + " (" + static_cast<char>('a' + x) + std::to_string(y + 1) + ")";
@@ -61,12 +83,12 @@ TerminalPlay::TerminalPlay(Settings settings, std::istream& in, std::ostream& ou
     : settings_(std::move(settings)), in_(in), out_(out), session_(settings_.search, settings_.evaluator) {}
 
 void TerminalPlay::show_help() {
-  out_ << "Moves: x,y or x y (the numbers on the board's edges, x = column), or h8 (column letter\n"
-          "a = 0, row number from 1). Commands: undo, new, swap (the engine plays the side to\n"
-          "move), help, quit.\n";
+  out_ << "Moves: h8 (column letter, row number: the labels on the board's edges), or x,y / x y\n"
+          "counted from 0 (the protocol's coordinates: h8 = 7,7). Commands: undo, new, swap (the\n"
+          "engine plays the side to move), help, quit.\n";
 }
 
-void TerminalPlay::show_board() { out_ << "\n" << session_.board().to_string() << "\n"; }
+void TerminalPlay::show_board() { out_ << "\n" << board_picture(session_.board()) << "\n"; }
 
 SearchLimits TerminalPlay::limits_for_move() const {
   const Board& b = session_.board();

@@ -1,7 +1,8 @@
 // `hearth play`: a person against the engine in a terminal.
 //
-// Moves are typed as "x,y" or "x y" (0-based, the numbers on the board's edges, x = column) or
-// as "h8" (column letter a = 0, b = 1, ...; row number counted from 1, so h8 is x 7, y 7).
+// Moves are typed as "h8" (column letter a = 0, b = 1, ...; row number counted from 1: the
+// letters and numbers on the board's edges, so h8 is x 7, y 7) or as "x,y" / "x y" (0-based,
+// x = column: the protocol's coordinates).
 // Commands: undo (takes back your last move and the engine's answer), new, swap (the engine
 // takes the side to move), help, quit. The person plays Black (X, first) unless they swap.
 //
@@ -22,6 +23,9 @@ namespace hearth {
 std::optional<Move> parse_human_move(const std::string& text, int size, std::string* error);
 // "7,7 (h8)".
 std::string human_move_name(Move m, int size);
+// The board as the person sees it: column letters across the top and bottom, row numbers from 1
+// down both sides (the way moves are typed: h8 is column h, row 8), X and O, the last move in [ ].
+std::string board_picture(const Board& board);
 
 class TerminalPlay {
  public:
