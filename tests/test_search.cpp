@@ -119,6 +119,7 @@ TEST_CASE("plain PUCT (no five check) finds a win in one through terminal values
   auto evaluator = uniform(9);
   SearchParams p = params();
   p.check_fives = false;
+  p.threat_search = false;
   Search search(evaluator, p);
   const Board board = position(9, {{1, 1}, {0, 1}, {2, 1}, {7, 7}, {3, 1}, {8, 4}, {4, 1}, {6, 8}});
   search.set_position(board);
@@ -157,6 +158,7 @@ TEST_CASE("blocks the opponent's four when it has no win") {
     const Board board = position(9, {{1, 1}, {8, 8}, {2, 1}, {8, 6}, {3, 1}, {6, 8}, {4, 1}});  // (0,1) or (5,1)
     SearchParams p = params();
     p.check_fives = false;
+    p.threat_search = false;
     Search search(uniform(9), p);
     search.set_position(board);
     const SearchResult r = search.run(visits(20000));
@@ -222,7 +224,9 @@ TEST_CASE("minibatches never exceed the evaluator's max_batch") {
 
 TEST_CASE("tree reuse keeps the visits of the position reached") {
   Board board = position(15, {{7, 7}, {8, 7}, {7, 8}});
-  Search search(uniform(15), params());
+  SearchParams p = params();
+  p.early_stop = false;  // all 3000 visits
+  Search search(uniform(15), p);
   search.set_position(board);
   const SearchResult first = search.run(visits(3000));
   REQUIRE(first.pv.size() >= 2);

@@ -271,6 +271,21 @@ std::vector<OptionSpec> build_table() {
                    "end a move early when more search cannot change it (one candidate, a proven win, an "
                    "unreachable lead)",
                    [](auto& s) -> auto& { return s.search.early_stop; }));
+  t.push_back(flag("search", "threat_search", nullptr,
+                   "threat-space search (VCF/VCT) at the root and a VCF at each new node, proofs backed up the tree",
+                   [](auto& s) -> auto& { return s.search.threat_search; }));
+  t.push_back(real("search", "root_threat_share", nullptr, 0.0, 1.0,
+                   "share of a timed move the root's threat search may take",
+                   [](auto& s) -> auto& { return s.search.root_threat_share; }));
+  t.push_back(integer("search", "root_threat_nodes", nullptr, 0, kMaxInt64,
+                      "solver nodes of the root's threat search (win, then defences); 0 = none",
+                      [](auto& s) -> auto& { return s.search.root_threat_nodes; }));
+  t.push_back(integer("search", "node_vcf_nodes", nullptr, 0, kMaxInt64,
+                      "solver nodes of the VCF run at each new node; 0 = none",
+                      [](auto& s) -> auto& { return s.search.node_vcf_nodes; }));
+  t.push_back(real("search", "threat_prior_share", nullptr, 0.0, 0.99,
+                   "share of a new node's prior spread over the fours and open threes of both sides",
+                   [](auto& s) -> auto& { return s.search.threat_prior_share; }));
   t.push_back(integer("search", "visits", "visits", 0, kMaxInt64, "root visits per move, reused ones included; 0 = no limit",
                       [](auto& s) -> auto& { return s.limits.visits; }));
   t.push_back(integer("search", "playouts", "playouts", 0, kMaxInt64, "new visits per move; 0 = no limit",

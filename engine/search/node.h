@@ -56,7 +56,8 @@ enum class NodeState : uint8_t {
   Unexpanded,  // no edges yet
   InFlight,    // one thread owns its evaluation; others reaching it count a collision
   Expanded,    // edges set
-  Terminal,    // game over here, or proven by the five check: terminal_value is its value
+  Terminal,    // game over here, or proven (five check, VCF, proofs backed up from children):
+               // terminal_value is its value; a node proven after expansion keeps its children
 };
 
 // Values are summed in fixed point so that concurrent backups are plain integer additions, and
@@ -80,7 +81,11 @@ struct Node {
   uint16_t num_edges = 0;
   std::atomic<NodeState> state{NodeState::Unexpanded};
   int8_t terminal_value = 0;           // for Terminal: +1 / 0 / -1, mover's view like w
+  // The edges are every move that can matter (all legal moves, or a forced set such as the
+  // blocks of a five), so that all of them proven lost proves the node won (MCTS-Solver).
+  uint8_t complete = 0;
 };
+static_assert(sizeof(Node) <= 40, "a node stays within 40 bytes");
 
 struct alignas(8) ChildChunk {
   ChildChunk(int first_index, int slots) : first(static_cast<uint16_t>(first_index)), capacity(static_cast<uint16_t>(slots)) {}

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -14,6 +15,7 @@
 #include "engine/search/threads.h"
 #include "engine/search/tree.h"
 #include "engine/search/worker.h"
+#include "engine/threat/solver.h"
 
 namespace hearth {
 
@@ -39,6 +41,13 @@ void validate(const SearchParams& p) {
   if (p.temperature_moves < 0) fail("temperature_moves must be >= 0, not " + std::to_string(p.temperature_moves));
   if (!(p.temperature >= 0.0)) fail("temperature must be >= 0, not " + std::to_string(p.temperature));
   if (p.max_memory_mb < 1) fail("max_memory_mb must be at least 1");
+  if (!(p.kept_prior_mass > 0.0 && p.kept_prior_mass <= 1.0))
+    fail("kept_prior_mass must be in (0, 1], not " + std::to_string(p.kept_prior_mass));
+  if (!(p.root_threat_share >= 0.0 && p.root_threat_share <= 1.0))
+    fail("root_threat_share must be in [0, 1], not " + std::to_string(p.root_threat_share));
+  if (p.root_threat_nodes < 0 || p.node_vcf_nodes < 0) fail("threat node budgets must be >= 0");
+  if (!(p.threat_prior_share >= 0.0 && p.threat_prior_share < 1.0))
+    fail("threat_prior_share must be in [0, 1), not " + std::to_string(p.threat_prior_share));
 }
 
 uint64_t seed_from(uint64_t seed) {
@@ -85,12 +94,19 @@ struct Search::Impl {
 
   void apply_root_noise(const SearchParams& params);
   SearchResult result_of(const SharedSearch& shared) const;
+  // The root's threat search: a forced win to play at once (returned), or the defences the root
+  // must choose among (root_defences), or nothing.
+  std::optional<threat::Result> solve_root(const SearchParams& params, const SearchLimits& limits,
+                                           std::chrono::steady_clock::time_point start, SearchResult* report);
 
   EvaluatorPtr evaluator;
   Tree tree;
   std::mt19937_64 rng;  // root noise and temperature: one stream from the seed, in call order
   std::atomic<bool> stop{false};
   bool root_noise_applied = false;
+  // Kept between moves: its transposition table serves the next position too.
+  threat::Solver root_solver{size_t{1} << 18};
+  std::vector<Move> root_defences;  // non-empty: the root searches only these
   search_detail::HelperThreads helpers;  // declared last: stopped before the tree goes
 };
 
@@ -186,6 +202,38 @@ SearchResult Search::run(const SearchLimits& limits) {
     tree.reset();
     impl.root_noise_applied = false;
   }
+  // The threat search first: a forced win needs no tree, and a forced defence narrows the root.
+  SearchResult threat_report;
+  if (params_.threat_search) {
+    if (const std::optional<threat::Result> win = impl.solve_root(params_, limits, start, &threat_report)) {
+      SearchResult result = impl.result_of(shared);
+      result.best = win->move;
+      result.value = 1.0f;
+      result.pv = win->line;
+      result.child_visits = {{win->move, 1}};
+      result.threat = threat_report.threat;
+      result.threat_nodes = threat_report.threat_nodes;
+      result.stop_reason = StopReason::ProvenWin;
+      result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      return result;
+    }
+  }
+  if (!impl.root_defences.empty()) {
+    shared.root_candidates = &impl.root_defences;
+    // A root expanded before (tree reuse) with other moves than the defences starts afresh.
+    const Node* r = tree.root();
+    bool only_defences = r->state.load() != NodeState::Expanded;
+    if (!only_defences) {
+      only_defences = true;
+      for (int i = 0; i < r->num_edges; ++i)
+        only_defences = only_defences && std::find(impl.root_defences.begin(), impl.root_defences.end(),
+                                                   r->edges[i].move) != impl.root_defences.end();
+    }
+    if (!only_defences) {
+      tree.reset();
+      impl.root_noise_applied = false;
+    }
+  }
   Node* root = tree.root();
   const int64_t visits_before = root->n.load();
 
@@ -226,6 +274,8 @@ SearchResult Search::run(const SearchLimits& limits) {
   if (shared.error) std::rethrow_exception(shared.error);
 
   SearchResult result = impl.result_of(shared);
+  result.threat = threat_report.threat;
+  result.threat_nodes = threat_report.threat_nodes;
   const auto end = Clock::now();
   result.seconds = std::chrono::duration<double>(end - start).count();
   if (shared.finished_early.load(std::memory_order_acquire))
@@ -240,6 +290,41 @@ SearchResult Search::run(const SearchLimits& limits) {
     spdlog::debug("search: the tree reached max_memory_mb ({} bytes) and stopped growing; visits went on",
                   result.tree_bytes);
   return result;
+}
+
+std::optional<threat::Result> Search::Impl::solve_root(const SearchParams& params, const SearchLimits& limits,
+                                                       std::chrono::steady_clock::time_point start,
+                                                       SearchResult* report) {
+  root_defences.clear();
+  threat::Limits budget;
+  budget.max_nodes = params.root_threat_nodes;
+  if (limits.seconds > 0.0)
+    budget.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(limits.seconds * params.root_threat_share));
+  if (budget.max_nodes == 0) return std::nullopt;
+  const Board& board = tree.root_board();
+  threat::Result win = root_solver.find_win(board, budget);
+  report->threat_nodes = win.nodes;
+  if (win.verdict == threat::Verdict::Win && board.is_legal(win.move)) {
+    report->threat = win.depth < 0 ? "vcf win" : "vct win";
+    spdlog::debug("search: {} in {} plies ({} solver nodes)", report->threat, win.line.size(), win.nodes);
+    return win;
+  }
+  threat::Limits rest = budget;
+  rest.max_nodes = std::max<int64_t>(0, budget.max_nodes - win.nodes);
+  if (rest.max_nodes == 0) return std::nullopt;
+  const threat::DefenceResult d = root_solver.defences(board, rest);
+  report->threat_nodes += d.nodes;
+  if (d.status == threat::DefenceStatus::Defend && !d.moves.empty()) {
+    root_defences = d.moves;
+    report->threat = "defending (" + std::to_string(d.moves.size()) + " moves)";
+    spdlog::debug("search: the opponent threatens a {}; searching only its {} verified defences",
+                  d.threat.depth < 0 ? "VCF" : "VCT", d.moves.size());
+  } else if (d.status == threat::DefenceStatus::Lost) {
+    report->threat = "lost";
+    spdlog::debug("search: the opponent has a forced win whatever we play");
+  }
+  return std::nullopt;
 }
 
 SearchResult Search::Impl::result_of(const SharedSearch& shared) const {
@@ -263,17 +348,38 @@ SearchResult Search::Impl::result_of(const SharedSearch& shared) const {
                    [](const auto& a, const auto& b) { return a.second->n.load() > b.second->n.load(); });
   for (const auto& [index, child] : visited)
     result.child_visits.emplace_back(root->edges[index].move, static_cast<int64_t>(child->n.load()));
+  // A proven win is played whatever the visits say (the most visited move may be one the search
+  // has not proven yet).
+  for (size_t i = 0; i < visited.size(); ++i) {
+    const Node* c = visited[i].second;
+    if (c->state.load() == NodeState::Terminal && c->terminal_value > 0) {
+      std::rotate(visited.begin(), visited.begin() + static_cast<std::ptrdiff_t>(i),
+                  visited.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      std::rotate(result.child_visits.begin(), result.child_visits.begin() + static_cast<std::ptrdiff_t>(i),
+                  result.child_visits.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      break;
+    }
+  }
   // With no child visited yet (a one-playout search), the highest prior is the best guess.
   result.best = result.child_visits.empty() ? root->edges[0].move : result.child_visits.front().first;
   // The value of the move to play (lc0's choice): the best child's mean, from the root's side to
   // move, which a proven win makes exactly 1; the root's own mean mixes in its first evaluation.
-  if (!visited.empty())
-    result.value = static_cast<float>(search_detail::from_fixed(visited.front().second->w.load()) /
-                                      visited.front().second->n.load());
+  if (!visited.empty()) {
+    const Node* c = visited.front().second;
+    result.value = c->state.load() == NodeState::Terminal
+                       ? static_cast<float>(c->terminal_value)
+                       : static_cast<float>(search_detail::from_fixed(c->w.load()) / c->n.load());
+  }
 
   for (const Node* node = root; node->state.load() == NodeState::Expanded;) {
     int index = 0;
-    const Node* next = most_visited(node, &index);
+    const Node* next = nullptr;
+    if (node != root) {
+      next = most_visited(node, &index);
+    } else if (!visited.empty()) {  // the root's first move is the one played
+      next = visited.front().second;
+      index = visited.front().first;
+    }
     if (!next) break;
     result.pv.push_back(node->edges[index].move);
     node = next;

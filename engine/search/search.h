@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "engine/game/board.h"
@@ -51,6 +52,17 @@ struct SearchParams {
   // in the playouts left (lc0's smart pruning; not while root noise is on, as in self-play, whose
   // visit counts are training targets).
   bool early_stop = true;
+  // Threat-space search (engine/threat) inside the MCTS. At the root: a forced win (five, VCF,
+  // VCT) is played at once, and when the opponent threatens one, only the verified defences are
+  // searched. At each new node: a VCF of the side to move makes the node a proven loss for the
+  // player who moved into it, and proofs back up the tree (MCTS-Solver).
+  bool threat_search = true;
+  double root_threat_share = 0.1;     // of a time-limited move, spent on the root's threat search
+  int64_t root_threat_nodes = 500'000;  // and at most this many solver nodes (both searches)
+  int64_t node_vcf_nodes = 200;       // solver nodes per new node's VCF; 0 = no VCF at new nodes
+  // The moves that make a four or an open three for either side share this much of a new node's
+  // prior (spread evenly over them): threats and their answers get looked at.
+  double threat_prior_share = 0.1;
 };
 
 // The fewest edges an expanded non-root node keeps (SearchParams::kept_prior_mass).
@@ -63,7 +75,7 @@ enum class StopReason : uint8_t {
   Stopped,          // stop()
   GameOver,         // the position is over: nothing to search
   SingleMove,       // the root has one candidate (a forced block, say)
-  ProvenWin,        // a root move wins by force (a five; later, a solved threat sequence)
+  ProvenWin,        // a root move wins by force (a five, a VCF or VCT, a proven subtree)
   UnreachableLead,  // the best move's lead cannot be overtaken in the playouts left
 };
 const char* stop_reason_name(StopReason reason);
@@ -85,7 +97,11 @@ struct SearchResult {
   bool memory_capped = false;       // the tree stopped growing at max_memory_mb during the run
   StopReason stop_reason = StopReason::Limit;
   std::vector<std::pair<Move, int64_t>> child_visits;  // root children with visits, most first
-  std::vector<Move> pv;             // principal variation from the root
+  std::vector<Move> pv;             // principal variation from the root (a threat win's line)
+  // The root's threat search: "vcf win", "vct win", "defending (N moves)", "lost" or "" (none
+  // found, or off). threat_nodes: its solver nodes.
+  std::string threat;
+  int64_t threat_nodes = 0;
   int64_t collisions = 0;           // descents that met a leaf already in flight (diagnostics)
 };
 
@@ -114,7 +130,8 @@ class Search {
   // were played, the subtree under those moves is kept (tree reuse); otherwise the tree is reset.
   void set_position(const Board& board);
   // Searches until a limit is hit, stop() is called or (params.early_stop) more search cannot
-  // change the move; at least one playout unless the position is over. Throws EvalError if the evaluator fails
+  // change the move; at least one playout unless the position is over or the root's threat
+  // search found a forced win (then that move, with its line as the PV, and no playouts). Throws EvalError if the evaluator fails
   // or serves another board size; the tree stays consistent and can be searched again.
   SearchResult run(const SearchLimits& limits);
   // Ends the run() in progress soon (after at least one playout). A stop() while no run() is in

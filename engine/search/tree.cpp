@@ -241,6 +241,10 @@ SearchTreeStats Tree::check() const {
     if (state == NodeState::Terminal) ++s.terminal;
     if (n->edges) s.bytes_walked += edge_bytes(n->num_edges);
     for (const ChildChunk* c = n->children.load(); c; c = c->next.load()) s.bytes_walked += chunk_bytes(c->capacity);
+    if (state == NodeState::Terminal) {  // a node proven after expansion keeps its children
+      for_each_child(n, [&](int, const Node& c) { stack.push_back(&c); });
+      continue;
+    }
     if (state != NodeState::Expanded) continue;
     ++s.expanded;
     int64_t child_visits = 0;

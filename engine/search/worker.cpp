@@ -100,12 +100,33 @@ void SharedSearch::record_error(std::exception_ptr e) {
   failed.store(true);
 }
 
+template <class F>
+auto SearchWorker::with_threat_board(F&& f) {
+  // The board stays where the last call left it: the next leaf usually shares the first moves
+  // of its path, so only the moves past the common prefix are taken back and played (each move
+  // updates some 40 squares' patterns).
+  const std::vector<Move>& history = board_.history();
+  const std::vector<Move>& line = threat_board_.line();
+  const size_t path = history.size() - static_cast<size_t>(root_moves_);
+  size_t common = 0;
+  while (common < line.size() && common < path && line[common] == history[root_moves_ + common]) ++common;
+  for (size_t i = line.size(); i > common; --i) threat_board_.undo();
+  for (size_t i = common; i < path; ++i) threat_board_.play(history[root_moves_ + i]);
+  return f();
+}
+
+// A small table: a new node's VCF is a few hundred nodes at most.
+constexpr size_t kNodeSolverEntries = size_t{1} << 12;
+
 SearchWorker::SearchWorker(SharedSearch& shared)
     : shared_(shared),
       board_(shared.tree.root_board()),
       cells_(board_.cells()),
       input_floats_(input_floats(board_.size())),
-      policy_size_(shared.evaluator.spec().policy_size) {
+      policy_size_(shared.evaluator.spec().policy_size),
+      root_moves_(board_.move_count()),
+      threat_board_(board_),
+      solver_(kNodeSolverEntries) {
   const int batch = shared.batch_limit;
   const int max_depth = cells_ + 1;  // the board fills up before a path gets longer
   max_depth_ = max_depth;
@@ -314,12 +335,42 @@ SearchWorker::Descent SearchWorker::classify_leaf(GatheredLeaf& slot, int slot_i
     leaf->terminal_value = value;
     leaf->state.store(NodeState::Terminal, std::memory_order_release);
     backup(slot.path, slot.depth, value);
+    propagate_proof(slot.path, slot.depth);
     return Descent::Visited;
   }
   const bool is_root = slot.depth == 1;
+  const SearchParams& params = shared_.params;
   Move* candidates = scratch_moves_.data();
   int count = 0;
-  if (shared_.params.check_fives) {
+  slot.threats = threat::MoveSet{};
+  if (params.threat_search && !is_root && (params.node_vcf_nodes > 0 || params.threat_prior_share > 0.0)) {
+    // A VCF for the side to move proves the leaf lost for its mover; otherwise note the threat
+    // squares for the prior.
+    const bool proven = with_threat_board([&] {
+      threat::ThreatBoard& tb = threat_board_;
+      if (params.node_vcf_nodes > 0 && !tb.fours(tb.to_move()).empty()) {
+        threat::Limits limits;
+        limits.max_nodes = params.node_vcf_nodes;
+        if (solver_.vcf(tb, limits).verdict == threat::Verdict::Win) return true;
+      }
+      if (params.threat_prior_share > 0.0) {
+        for (Stone who : {tb.to_move(), opponent(tb.to_move())}) {
+          slot.threats |= tb.fours(who);
+          slot.threats |= tb.threes(who);
+        }
+      }
+      return false;
+    });
+    if (proven) {
+      leaf->terminal_value = -1;
+      leaf->state.store(NodeState::Terminal, std::memory_order_release);
+      backup(slot.path, slot.depth, -1.0f);
+      propagate_proof(slot.path, slot.depth);
+      return Descent::Visited;
+    }
+  }
+  bool complete = true;  // all empty squares, or a forced set
+  if (params.check_fives) {
     const Stone me = board_.to_move();
     count = winning_squares(board_, me, candidates);
     if (count > 0 && !is_root) {
@@ -327,14 +378,22 @@ SearchWorker::Descent SearchWorker::classify_leaf(GatheredLeaf& slot, int slot_i
       leaf->terminal_value = -1;
       leaf->state.store(NodeState::Terminal, std::memory_order_release);
       backup(slot.path, slot.depth, -1.0f);
+      propagate_proof(slot.path, slot.depth);
       return Descent::Visited;
     }
     // Otherwise, every move that leaves the opponent's five open loses at once.
     if (count == 0) count = winning_squares(board_, opponent(me), candidates);
   }
+  if (count == 0 && is_root && shared_.root_candidates) {
+    // The defences the root's threat search verified: every other move loses to the threat.
+    for (Move m : *shared_.root_candidates)
+      if (board_.is_legal(m)) candidates[count++] = m;
+    complete = false;
+  }
   if (count == 0)
     for (Move m = 0; m < cells_; ++m)
       if (board_.at(m) == Stone::Empty) candidates[count++] = m;
+  slot.complete = complete;
 
   const size_t bytes = Tree::edge_bytes(count);
   if (is_root) {
@@ -382,7 +441,18 @@ void SearchWorker::expand_and_backup(GatheredLeaf& slot, const float* logits, fl
     std::fill(exps, exps + count, 1.0f);
     sum = count;
   }
-  const float scale = static_cast<float>(1.0 / sum);
+  float scale = static_cast<float>(1.0 / sum);
+  // Threat squares (fours and open threes of either side) share threat_prior_share of the prior.
+  const double share = shared_.params.threat_prior_share;
+  int threat_moves = 0;
+  if (share > 0.0)
+    for (int i = 0; i < count; ++i) threat_moves += slot.threats.test(slot.moves[i]);
+  if (threat_moves > 0) {
+    const float bonus = static_cast<float>(share / threat_moves);
+    for (int i = 0; i < count; ++i)
+      exps[i] = exps[i] * scale * static_cast<float>(1.0 - share) + (slot.threats.test(slot.moves[i]) ? bonus : 0.0f);
+    scale = 1.0f;
+  }
   Edge* sorted = sorted_edges_.data();
   for (int i = 0; i < count; ++i) sorted[i] = Edge{slot.moves[i], encode_prior(exps[i] * scale)};
   sort_by_prior(sorted, scratch_edges_.data(), count);
@@ -405,6 +475,7 @@ void SearchWorker::expand_and_backup(GatheredLeaf& slot, const float* logits, fl
   shared_.tree.release(slot.reserved - Tree::edge_bytes(kept));
   leaf->edges = edges;
   leaf->num_edges = static_cast<uint16_t>(kept);
+  leaf->complete = slot.complete && kept == count;
   slot.reserved = 0;
 
   // The leaf's w is from its mover's view, the opposite of the evaluator's side to move. Its
@@ -433,6 +504,34 @@ void SearchWorker::backup(Node* const* path, int depth, float value) {
     node->n.fetch_add(1, std::memory_order_relaxed);
     node->in_flight.fetch_sub(1, std::memory_order_relaxed);
     v = -v;
+  }
+}
+
+void SearchWorker::propagate_proof(Node* const* path, int depth) {
+  // path[0] is the root: never proven here.
+  for (int i = depth - 1; i >= 2; --i) {
+    const Node* child = path[i];
+    Node* parent = path[i - 1];
+    if (child->state.load(std::memory_order_acquire) != NodeState::Terminal) return;
+    int8_t parent_value = 0;
+    if (child->terminal_value > 0) {
+      parent_value = -1;  // the parent's side to move wins there: its mover lost
+    } else if (child->terminal_value < 0 && parent->complete) {
+      // Won for the parent's mover if every move of the side to move there is proven lost.
+      bool all_lost = parent->num_children.load(std::memory_order_acquire) == parent->num_edges;
+      if (all_lost)
+        for_each_child(parent, [&](int, const Node& c) {
+          all_lost = all_lost && c.state.load(std::memory_order_acquire) == NodeState::Terminal && c.terminal_value < 0;
+        });
+      if (!all_lost) return;
+      parent_value = 1;
+    } else {
+      return;
+    }
+    NodeState expected = NodeState::Expanded;
+    parent->terminal_value = parent_value;  // the same value whoever proves it
+    if (!parent->state.compare_exchange_strong(expected, NodeState::Terminal, std::memory_order_acq_rel))
+      return;  // already proven (or not expanded): nothing more to do from here
   }
 }
 

@@ -16,6 +16,8 @@
 #include "evaluator/evaluator.h"
 #include "engine/search/search.h"
 #include "engine/search/tree.h"
+#include "engine/threat/solver.h"
+#include "engine/threat/threat_board.h"
 
 namespace hearth::search_detail {
 
@@ -29,6 +31,8 @@ struct SharedSearch {
   Tree& tree;
   std::atomic<bool>& stop_requested;
   int batch_limit = 1;  // leaves per evaluate() call
+  // When set, the root expands to these moves only (the defences against the opponent's threat).
+  const std::vector<Move>* root_candidates = nullptr;
 
   std::atomic<int64_t> budget{0};  // playouts this run may still start (limits)
   bool has_deadline = false;
@@ -81,6 +85,8 @@ class SearchWorker {
     int16_t* moves;    // the moves the leaf will get edges for
     int num_moves = 0;    // 0: a value-only evaluation (no memory left for its edges)
     size_t reserved = 0;  // edge bytes reserved for it
+    bool complete = false;  // the moves are all that matter (SearchParams: MCTS-Solver)
+    threat::MoveSet threats;  // moves that make a four or an open three for either side
   };
 
   // Walks from the root to a leaf for leaves_[slot_index], adding virtual loss on the way.
@@ -97,6 +103,13 @@ class SearchWorker {
   static void backup(Node* const* path, int depth, float value);
   // Backs up path[depth-1]'s own mean value: a visit to a node that cannot grow.
   static void revisit(Node* const* path, int depth);
+  // path[depth-1] has just been proven (Terminal): proves its ancestors where that decides them
+  // (a child won for its mover loses the parent; a complete node whose children all lost is won).
+  // Never the root, whose proof is the run's early stop.
+  static void propagate_proof(Node* const* path, int depth);
+  // Brings threat_board_ to board_'s position (from where the last call left it) and runs `f`.
+  template <class F>
+  auto with_threat_board(F&& f);
   static void remove_virtual_loss(Node* const* path, int depth);
 
   SharedSearch& shared_;
@@ -118,6 +131,10 @@ class SearchWorker {
   std::vector<float> policy_scratch_;
   std::vector<Edge> scratch_edges_;
   std::vector<Edge> sorted_edges_;
+  // Threat search at new nodes: a ThreatBoard at the root position, and a solver of its own.
+  const int root_moves_;
+  threat::ThreatBoard threat_board_;
+  threat::Solver solver_;
 };
 
 }  // namespace hearth::search_detail
