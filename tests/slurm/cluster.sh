@@ -4,7 +4,8 @@
 #   cluster.sh start DIR   -> prints exactly "SLURM_CONF=DIR/slurm.conf" on stdout
 #   cluster.sh stop DIR    -> stops only what `start` started (idempotent)
 #   cluster.sh status DIR  -> lists daemons; exit 0 if all run, 1 otherwise
-# Diagnostics go to stderr. Exit 77 when not root (callers read it as "cannot run here").
+# Diagnostics go to stderr. Exit 77 when the cluster cannot run here (callers skip): not root, or
+# no cgroup filesystem at /sys/fs/cgroup (a chroot, some containers), which slurmd needs.
 set -euo pipefail
 
 readonly MUNGE_SOCKET=/run/munge/munge.socket.2
@@ -70,6 +71,14 @@ kill_our_stepds() {
     mapfile -t tree < <(descendants "$pid")
     kill -KILL "${tree[@]}" "$pid" 2>/dev/null || true
   done
+}
+
+# slurmd sets up its cgroup plugin even with proctrack/linuxproc and task/none, and fails to start
+# without a cgroup (v1 or v2) filesystem mounted at /sys/fs/cgroup. HEARTH_CGROUP_MOUNTINFO names
+# another mount table (tests use an empty one).
+cgroups_mounted() {
+  awk '$5 ~ "^/sys/fs/cgroup(/|$)" { for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) ~ /^cgroup2?$/) found = 1; break } }
+       END { exit !found }' "${HEARTH_CGROUP_MOUNTINFO:-/proc/self/mountinfo}" 2>/dev/null
 }
 
 munge_answers() { munge -n -S "$MUNGE_SOCKET" 2>/dev/null | unmunge -S "$MUNGE_SOCKET" >/dev/null 2>&1; }
@@ -244,6 +253,10 @@ main() {
   CONF=$DIR/slurm.conf
   if [[ $1 != status ]]; then
     ((EUID == 0)) || { log "must run as root (it starts munged and Slurm daemons)"; exit 77; }
+    if [[ $1 == start ]] && ! cgroups_mounted; then
+      log "no cgroup filesystem is mounted at /sys/fs/cgroup (a chroot or a container without it?): slurmd cannot start here"
+      exit 77
+    fi
     local cmd
     for cmd in slurmctld slurmd sinfo scancel munged munge unmunge mungekey runuser; do
       command -v "$cmd" >/dev/null || die "'$cmd' not found; apt-get install slurm-wlm munge"

@@ -12,7 +12,9 @@
 #   4. Self-play as 3 shards: the merged training.txt holds the unsharded run's positions.
 #   5. A task cancelled after its first game: resubmitted, it plays only the rest.
 #
-# Usage: test_slurm_tournament.sh HEARTH WORK_DIR    (exit 77 = skipped: not root)
+# Usage: test_slurm_tournament.sh HEARTH WORK_DIR
+# Exit 77 = skipped, with the reason on stderr: not root, or no cgroup filesystem at /sys/fs/cgroup
+# (slurmd needs one; chroots and some containers lack it).
 set -euo pipefail
 
 hearth=$1
@@ -36,7 +38,7 @@ cluster=$work/cluster
 status=0
 conf=$("$here/cluster.sh" start "$cluster") || status=$?
 if [ "$status" -ne 0 ]; then
-  [ "$status" -eq 77 ] && echo "skipped: the one-node cluster needs root" >&2
+  [ "$status" -eq 77 ] && echo "SKIPPED: the one-node Slurm cluster cannot run on this machine (reason above)" >&2
   exit "$status"
 fi
 export "${conf?}"
