@@ -173,6 +173,8 @@ CellClass classify_cell(uint16_t four_patterns) {
   return static_cast<CellClass>(class_table().cls[four_patterns]);
 }
 
+const uint8_t* cell_class_table() { return class_table().cls.data(); }
+
 const uint8_t* pattern_table(Rule rule) {
   return tables().line[rule == Rule::Freestyle ? 0 : 1].get();
 }

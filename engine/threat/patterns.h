@@ -47,6 +47,8 @@ const char* class_name(CellClass c);
 
 // Class of a square from its four line patterns (4 bits each, direction d at bits 4d..4d+3).
 CellClass classify_cell(uint16_t four_patterns);
+// The table behind classify_cell (65536 entries, a CellClass each), for hot loops.
+const uint8_t* cell_class_table();
 
 // The pattern table of `rule`, indexed by a 20-bit window key as described above, with own = 1.
 // For the other colour, swap the key's colours first (swap_colours).

@@ -38,7 +38,8 @@ ThreatBoard::ThreatBoard(const Board& board)
       rule_(board.rule()),
       to_move_(board.to_move()),
       hash_(board.hash()),
-      table_(pattern_table(board.rule())) {
+      table_(pattern_table(board.rule())),
+      class_table_(cell_class_table()) {
   zobrist();  // build the keys now, not inside a timed search
   std::memset(state_, 3, sizeof state_);
   std::memset(move_, 0xFF, sizeof move_);
@@ -73,7 +74,6 @@ ThreatBoard::ThreatBoard(const Board& board)
 }
 
 void ThreatBoard::refresh(int p) {
-  const Move m = move_[p];
   for (int c = 0; c < 2; ++c) {
     uint16_t pats = 0;
     if (state_[p] == 0) {
@@ -83,13 +83,29 @@ void ThreatBoard::refresh(int p) {
       }
     }
     pats_[c][p] = pats;
-    const auto cls = static_cast<uint8_t>(state_[p] == 0 ? classify_cell(pats) : CellClass::None);
-    const uint8_t old = cls_[c][p];
-    if (cls == old) continue;
-    if (old) { sets_[c][old].reset(m); --counts_[c][old]; }
-    if (cls) { sets_[c][cls].set(m); ++counts_[c][cls]; }
-    cls_[c][p] = cls;
+    set_class(c, p, state_[p] == 0 ? class_table_[pats] : static_cast<uint8_t>(CellClass::None));
   }
+}
+
+inline void ThreatBoard::set_class(int c, int p, uint8_t cls) {
+  const uint8_t old = cls_[c][p];
+  if (cls == old) return;
+  const Move m = move_[p];
+  if (old) { sets_[c][old].reset(m); --counts_[c][old]; }
+  if (cls) { sets_[c][cls].set(m); ++counts_[c][cls]; }
+  cls_[c][p] = cls;
+}
+
+// A stone one to five squares away along direction d changed: only that line's pattern moves.
+inline void ThreatBoard::refresh_dir(int p, int d) {
+  const uint32_t key = key_[p][d];
+  const uint16_t mask = static_cast<uint16_t>(~(15u << (4 * d)));
+  const auto black = static_cast<uint16_t>((pats_[0][p] & mask) | (table_[key] << (4 * d)));
+  const auto white = static_cast<uint16_t>((pats_[1][p] & mask) | (table_[swap_colours(key)] << (4 * d)));
+  pats_[0][p] = black;
+  pats_[1][p] = white;
+  set_class(0, p, class_table_[black]);
+  set_class(1, p, class_table_[white]);
 }
 
 void ThreatBoard::set_stone(int p, uint8_t value) {
@@ -101,13 +117,13 @@ void ThreatBoard::set_stone(int p, uint8_t value) {
       const int q = p + k * step;
       if (state_[q] == 3) break;
       key_[q][d] ^= static_cast<uint32_t>(delta) << field_shift(-k);
-      if (state_[q] == 0) refresh(q);
+      if (state_[q] == 0) refresh_dir(q, d);
     }
     for (int k = 1; k <= 5; ++k) {
       const int q = p - k * step;
       if (state_[q] == 3) break;
       key_[q][d] ^= static_cast<uint32_t>(delta) << field_shift(k);
-      if (state_[q] == 0) refresh(q);
+      if (state_[q] == 0) refresh_dir(q, d);
     }
   }
   refresh(p);

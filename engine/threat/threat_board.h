@@ -107,6 +107,8 @@ class ThreatBoard {
   static int ci(Stone s) { return s == Stone::White ? 1 : 0; }
   void set_stone(int p, uint8_t value);  // value 1/2 places, 0 removes; updates the 40 squares
   void refresh(int p);                   // patterns and class of square p from its keys
+  void refresh_dir(int p, int d);        // the same for an empty square whose key d alone changed
+  void set_class(int c, int p, uint8_t cls);
 
   static constexpr int kPad = 5, kWidth = 32;
   static constexpr int kPadCells = kWidth * kWidth;
@@ -118,6 +120,7 @@ class ThreatBoard {
   int stones_ = 0;
   uint64_t hash_;
   const uint8_t* table_;
+  const uint8_t* class_table_;  // classify_cell's table
   std::vector<Move> played_;
   std::vector<Stone> played_by_;
   int16_t pad_[Board::kMaxCells];     // Move -> padded index
