@@ -1,6 +1,7 @@
 #include "engine/bench/search_bench.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,9 @@ struct Row {
   int stones = 0;
   int64_t visits = 0, playouts = 0, evaluations = 0;
   double seconds = 0, batches = 0, batched_positions = 0;
+  std::string stop_reason, threat;
+  bool tree_full = false;
+  size_t tree_bytes = 0;
 };
 
 }  // namespace
@@ -115,6 +119,10 @@ int run_bench(const Settings& settings, std::ostream& out) {
     row.seconds = r.search.seconds;
     row.batches = static_cast<double>(after.batches - before.batches);
     row.batched_positions = static_cast<double>(after.positions - before.positions);
+    row.stop_reason = stop_reason_name(r.search.stop_reason);
+    row.threat = r.search.threat;
+    row.tree_full = r.search.memory_capped;
+    row.tree_bytes = r.search.tree_bytes;
     rows.push_back(row);
     total.visits += row.visits;
     total.playouts += row.playouts;
@@ -137,6 +145,12 @@ int run_bench(const Settings& settings, std::ostream& out) {
                 ratio(static_cast<double>(total.playouts), total.seconds),
                 ratio(static_cast<double>(total.evaluations), total.seconds), avg_batch);
   out << line << "(visits/s counts new visits: playouts per second; batch: positions per evaluator batch)\n";
+  // The process's peak resident size: what a memory limit (Gomocup's 350 MB) is checked against.
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  const double peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;
+  std::snprintf(line, sizeof(line), "peak resident size %.1f MiB\n", peak_rss_mb);
+  out << line;
 
   if (settings.bench.json.empty()) return 0;
   std::ostringstream json;
@@ -151,14 +165,18 @@ int run_bench(const Settings& settings, std::ostream& out) {
          << ",\"evaluations\":" << r.evaluations << ",\"seconds\":" << json::number(r.seconds)
          << ",\"visits_per_second\":" << json::number(ratio(static_cast<double>(r.playouts), r.seconds))
          << ",\"evaluations_per_second\":" << json::number(ratio(static_cast<double>(r.evaluations), r.seconds))
-         << ",\"average_batch\":" << json::number(ratio(r.batched_positions, r.batches)) << "}";
+         << ",\"average_batch\":" << json::number(ratio(r.batched_positions, r.batches))
+         << ",\"stop_reason\":" << json::quote(r.stop_reason) << ",\"threat\":" << json::quote(r.threat)
+         << ",\"tree_full\":" << (r.tree_full ? "true" : "false")
+         << ",\"tree_mb\":" << json::number(static_cast<double>(r.tree_bytes) / 1048576.0) << "}";
   }
   json << "],\"total\":{\"visits\":" << total.visits << ",\"playouts\":" << total.playouts
        << ",\"evaluations\":" << total.evaluations << ",\"seconds\":" << json::number(total.seconds)
        << ",\"visits_per_second\":" << json::number(ratio(static_cast<double>(total.playouts), total.seconds))
        << ",\"evaluations_per_second\":"
        << json::number(ratio(static_cast<double>(total.evaluations), total.seconds))
-       << ",\"average_batch\":" << json::number(avg_batch) << "},\"evaluator\":"
+       << ",\"average_batch\":" << json::number(avg_batch) << "},\"peak_rss_mb\":" << json::number(peak_rss_mb)
+       << ",\"evaluator\":"
        << json::object_or_string(session.evaluator().stats_json()) << "}\n";
   return bench::write_report_file(settings.bench.json, json.str(), out, "bench") ? 0 : 1;
 }
