@@ -7,6 +7,7 @@ namespace {
 
 constexpr int kMaxPly = 2048;     // nesting of search nodes; far above any line on 22x22
 constexpr int kCheckEvery = 128;  // nodes between clock reads
+constexpr int64_t kLineExtraNodes = 20000;  // for a root line's lost table entries
 
 // Move-ordering weight of a line pattern (attacker's view).
 constexpr int kWeight[] = {0, 1, 2, 3, 6, 8, 20, 30, 100, 1000, 0};
@@ -93,6 +94,7 @@ void Solver::start(const ThreatBoard& tb, const Limits& limits) {
   nodes_ = 0;
   aborted_ = false;
   ply_ = 0;
+  trail_.clear();
   salt_ = salt_of(tb.size(), tb.rule());
 }
 
@@ -138,7 +140,9 @@ Solver::Node Solver::attack(int depth) {
     // Blocking is forced; it must leave a threat (checked by defend()).
     const Move s = tb.squares(d, CellClass::Five).first();
     tb.play(s);
+    trail_.push_back(s);
     result = defend(depth);
+    trail_.pop_back();
     tb.undo();
     best = s;
   } else if (tb.count(a, CellClass::Flex4) > 0) {
@@ -147,17 +151,37 @@ Solver::Node Solver::attack(int depth) {
   } else {
     std::vector<Move>& moves = scratch_[ply_];
     moves.clear();
+    // Whether the defender had a VCF before our move. Our stones never give it one, so without
+    // it the defender cannot have one after an open three either.
+    bool their_vcf = false;
     append_ordered(tb, tb.squares(a, CellClass::B4F3), a, moves);
     append_ordered(tb, tb.squares(a, CellClass::B4), a, moves);
     if (depth >= 1) {
-      append_ordered(tb, tb.squares(a, CellClass::F3x2), a, moves);
-      append_ordered(tb, tb.squares(a, CellClass::F3), a, moves);
+      MoveSet threes = tb.threes(a);
+      if (!trail_.empty()) threes &= related_squares();
+      // An open three gives the defender a free move: if it has a VCF now, only threes on the
+      // squares that spoil that VCF can work (the others are refuted by it).
+      if (!threes.empty() && !tb.fours(d).empty()) {
+        tb.pass();
+        const Node r = attack(-1);
+        their_vcf = r == Node::Win;
+        if (r == Node::Win) {
+          bool complete = false;
+          const std::vector<Move> line = main_line(-1, 0, &complete);
+          if (complete) threes &= vcf_refutation_squares(line);
+        }
+        tb.undo();
+        if (r == Node::Abort) threes = MoveSet{};
+      }
+      append_ordered(tb, threes, a, moves);
     }
     for (size_t i = 0; i < moves.size(); ++i) {
       const Move m = moves[i];
       tb.play(m);
+      trail_.push_back(m);
       const int child_depth = tb.fives(a) > 0 ? depth : depth - 1;
-      const Node r = defend(child_depth);
+      const Node r = defend(child_depth, their_vcf);
+      trail_.pop_back();
       tb.undo();
       if (r == Node::Abort) { result = Node::Abort; break; }
       if (r == Node::Win) { result = Node::Win; best = m; break; }
@@ -169,7 +193,7 @@ Solver::Node Solver::attack(int depth) {
 }
 
 // The side to move defends against the attacker, who has just moved (or blocked).
-Solver::Node Solver::defend(int depth) {
+Solver::Node Solver::defend(int depth, bool check_their_vcf) {
   if (out_of_budget()) return Node::Abort;
   ++nodes_;
   ThreatBoard& tb = *tb_;
@@ -188,7 +212,7 @@ Solver::Node Solver::defend(int depth) {
   } else {
     result = Node::Win;
     // A defender with a VCF of its own refutes the three.
-    if (!tb.fours(d).empty()) {
+    if (check_their_vcf && !tb.fours(d).empty()) {
       const Node r = attack(-1);
       if (r == Node::Abort) result = Node::Abort;
       else if (r == Node::Win) result = Node::Fail;
@@ -206,6 +230,47 @@ Solver::Node Solver::defend(int depth) {
   }
   --ply_;
   return result;
+}
+
+// For a VCF main line from the current position (its attacker to move): the squares where a
+// stone of the defender could spoil it. A defender stone elsewhere leaves every four of the line a
+// four with the same five square and gives the defender no five square at any point, so the line
+// still wins: the line's squares, the defender's four squares at each attacker-to-move position
+// along it, and the attacker's five squares at its end.
+MoveSet Solver::vcf_refutation_squares(const std::vector<Move>& line) {
+  ThreatBoard& tb = *tb_;
+  const Stone a = tb.to_move(), d = opponent(a);
+  MoveSet out;
+  int plays = 0;
+  for (const Move m : line) {
+    if (tb.at(m) != Stone::Empty) break;
+    if (tb.to_move() == a) out |= tb.fours(d);
+    out.set(m);
+    tb.play(m);
+    ++plays;
+  }
+  out |= tb.squares(a, CellClass::Five);
+  for (int i = 0; i < plays; ++i) tb.undo();
+  return out;
+}
+
+// Squares on the 4 lines through the attacker's last two moves, within distance 4: where a new
+// open three depends on them.
+MoveSet Solver::related_squares() const {
+  static constexpr int kDx[4] = {1, 0, 1, -1}, kDy[4] = {0, 1, 1, 1};
+  const ThreatBoard& tb = *tb_;
+  const int n = tb.size();
+  MoveSet out;
+  const size_t from = trail_.size() >= 2 ? trail_.size() - 2 : 0;
+  for (size_t i = from; i < trail_.size(); ++i) {
+    const int x0 = tb.x_of(trail_[i]), y0 = tb.y_of(trail_[i]);
+    for (int dir = 0; dir < 4; ++dir)
+      for (int k = -4; k <= 4; ++k) {
+        const int x = x0 + k * kDx[dir], y = y0 + k * kDy[dir];
+        if (x >= 0 && y >= 0 && x < n && y < n) out.set(y * n + x);
+      }
+  }
+  return out;
 }
 
 // The defender's replies to a pending open-four threat: the squares after which the attacker has
@@ -272,26 +337,30 @@ bool Solver::win_move(int depth, Move* move) {
 }
 
 // The main line of a proven win at `depth` from the current position (attacker to move):
-// attacker and defender moves until a five, or an open four the defender cannot stop.
-std::vector<Move> Solver::main_line(int depth) {
+// attacker and defender moves until a five, or an open four the defender cannot stop. Lost table
+// entries are searched again, with up to `extra_nodes` past the node limit (never past the
+// clock); *complete tells whether the line reached its end.
+std::vector<Move> Solver::main_line(int depth, int64_t extra_nodes, bool* complete) {
   ThreatBoard& tb = *tb_;
   std::vector<Move> line;
   const Stone a = tb.to_move(), d = opponent(a);
-  // Re-searches for lost table entries may go a little past the node limit, never the clock.
   const int64_t saved_max = limits_.max_nodes;
-  limits_.max_nodes = std::max(saved_max, nodes_) + 20000;
-  aborted_ = false;
+  if (extra_nodes > 0) {
+    limits_.max_nodes = std::max(saved_max, nodes_) + extra_nodes;
+    aborted_ = false;
+  }
+  bool done = false;
   std::vector<Move> options;
   int plays = 0;
   for (int guard = 0; guard < Board::kMaxCells; ++guard) {
     Move m;
-    if (tb.fives(a) > 0) { line.push_back(tb.squares(a, CellClass::Five).first()); break; }
+    if (tb.fives(a) > 0) { line.push_back(tb.squares(a, CellClass::Five).first()); done = true; break; }
     const bool forced = tb.fives(d) == 1;
     if (!win_move(depth, &m)) break;
     tb.play(m);
     ++plays;
     line.push_back(m);
-    if (tb.fives(a) >= 2) break;  // an open four or double four: unstoppable
+    if (tb.fives(a) >= 2) { done = true; break; }  // an open four or double four: unstoppable
     if (!forced && tb.fives(a) == 0) --depth;
     if (tb.fives(d) > 0) break;   // cannot happen in a proof; stop rather than loop
     Move reply;
@@ -309,6 +378,7 @@ std::vector<Move> Solver::main_line(int depth) {
   }
   for (int i = 0; i < plays; ++i) tb.undo();
   limits_.max_nodes = saved_max;
+  if (complete) *complete = done;
   return line;
 }
 
@@ -318,7 +388,7 @@ Result Solver::run_vcf() {
   res.nodes = nodes_;
   if (n == Node::Win) {
     res.verdict = Verdict::Win;
-    res.line = main_line(-1);
+    res.line = main_line(-1, kLineExtraNodes, &line_complete_);
     res.move = res.line.empty() ? kNoMove : res.line.front();
     res.depth = -1;
   } else {
@@ -336,7 +406,7 @@ Result Solver::run_vct() {
     if (n == Node::Abort) { res.verdict = Verdict::Unknown; return res; }
     if (n == Node::Win) {
       res.verdict = Verdict::Win;
-      res.line = main_line(depth);
+      res.line = main_line(depth, kLineExtraNodes, &line_complete_);
       res.move = res.line.empty() ? kNoMove : res.line.front();
       res.depth = depth;
       return res;
@@ -448,21 +518,10 @@ DefenceResult Solver::run_defences(DefenceOptions options, int recursion) {
       auto add = [&](Move m) {
         if (m != kNoMove && tb.at(m) == Stone::Empty && !seen.test(m)) { seen.set(m); candidates.push_back(m); }
       };
-      std::vector<MoveSet> our_fours;
-      int plays = 0;
-      for (const Move m : t.line) {
-        if (tb.at(m) != Stone::Empty) break;
-        if (tb.to_move() == a) our_fours.push_back(tb.fours(d));
-        tb.play(m);
-        ++plays;
-      }
-      MoveSet last_fives = tb.squares(a, CellClass::Five);
-      for (int i = 0; i < plays; ++i) tb.undo();
       for (const Move m : t.line) add(m);
-      last_fives.for_each(add);
       tb.fours(d).for_each(add);
-      for (const MoveSet& s : our_fours) s.for_each(add);
-      if (t.depth < 0) {
+      vcf_refutation_squares(t.line).for_each(add);
+      if (t.depth < 0 && line_complete_) {
         res.complete = true;
       } else {
         tb.threes(d).for_each(add);

@@ -17,6 +17,11 @@
 //    deepening from 1 to Limits::max_depth, after a complete VCF pass. A transposition table keyed
 //    by the zobrist hash (Board's scheme, salted by board size and rule) stores proven wins and
 //    failures with the depth they hold for.
+//  * Pruning of the attacker's open threes (never of the defender's replies, so wins stay proofs):
+//    after the attacker's first move, a three must lie on a line through one of its last two
+//    moves (within 4 squares); and when the defender has a VCF of its own (tried with a pass), only
+//    threes on the squares that can spoil that VCF are tried. The VCF pass is exhaustive, so a VCF
+//    NoWin is a proof; a VCT NoWin means "none within max_depth under these move rules".
 //
 // Thread-safety: a Solver owns its table and scratch state: one per thread, never shared. The
 // pattern tables behind it are built once (thread-safe static init) and are read-only after.
@@ -43,7 +48,8 @@ struct Limits {
 
 enum class Verdict {
   Win,      // the side to move wins by force; move and line hold the proof's main line
-  NoWin,    // the search finished: no such win exists (VCF: none at all; VCT: none within max_depth)
+  NoWin,    // the search finished without a win: VCF: none exists; VCT: none within max_depth
+            // under the move rules above
   Unknown,  // the limits ran out first
 };
 const char* verdict_name(Verdict v);
@@ -52,7 +58,9 @@ struct Result {
   Verdict verdict = Verdict::Unknown;
   Move move = kNoMove;     // the winning move (Win only)
   std::vector<Move> line;  // main line from the root, attacker and defender moves alternating,
-                           // ending with the five (or with an open four the defender cannot stop)
+                           // ending with the five or with an open four / double four (the
+                           // defender can take only one of its squares); may stop short if the
+                           // table lost an entry and the limits were spent
   int depth = -1;          // open threes the proof needed at most (-1: a VCF or a five)
   int64_t nodes = 0;
 };
@@ -118,11 +126,14 @@ class Solver {
   bool out_of_budget();
   uint64_t key_of(const ThreatBoard& tb) const { return tb.hash() ^ salt_; }
   Node attack(int depth);   // side to move attacks
-  Node defend(int depth);   // side to move defends against the attacker's threat
+  // Side to move defends against the attacker's threat; check_their_vcf: it may have a VCF.
+  Node defend(int depth, bool check_their_vcf = true);
   Node search_root(int depth, Result& out);  // one attack() from the root with its line
   void defender_options(std::vector<Move>& out);
+  MoveSet related_squares() const;
+  MoveSet vcf_refutation_squares(const std::vector<Move>& line);
   bool win_move(int depth, Move* move);
-  std::vector<Move> main_line(int depth);
+  std::vector<Move> main_line(int depth, int64_t extra_nodes, bool* complete);
   Result run_vcf();
   Result run_vct();
   Result run_find_win();
@@ -138,6 +149,8 @@ class Solver {
   bool aborted_ = false;
   int ply_ = 0;
   std::vector<std::vector<Move>> scratch_;  // per-ply move lists
+  std::vector<Move> trail_;
+  bool line_complete_ = false;              // the last root main_line reached its end                 // the attacker's moves on the current path
 };
 
 // Cheap queries on a ThreatBoard (no search).
