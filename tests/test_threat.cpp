@@ -12,6 +12,7 @@
 #include "engine/game/board.h"
 #include "engine/threat/patterns.h"
 #include "engine/threat/solver.h"
+#include "engine/threat/tactics.h"
 #include "engine/threat/threat_board.h"
 
 using namespace hearth;
@@ -70,6 +71,42 @@ bool vcf_line_is_proof(Board b, const std::vector<Move>& line) {
     b.play(line[i + 1]);
   }
   return false;
+}
+
+// Naive VCF of at most k attacker moves on a plain Board: every empty square is tried as a four.
+bool naive_vcf(Board& b, int k) {
+  const Stone a = b.to_move(), d = opponent(a);
+  if (!board_fives(b, a).empty()) return true;
+  const auto theirs = board_fives(b, d);
+  if (theirs.size() >= 2 || k == 0) return false;
+  std::vector<Move> cands = theirs.empty() ? b.legal_moves() : theirs;
+  for (Move c : cands) {
+    b.play(c);
+    bool win = false;
+    if (!b.is_over()) {
+      const auto mine = board_fives(b, a);
+      if (mine.size() >= 2) win = true;
+      else if (mine.size() == 1) {
+        b.play(mine[0]);
+        if (!b.is_over()) win = naive_vcf(b, k - 1);
+        b.undo();
+      }
+    }
+    b.undo();
+    if (win) return true;
+  }
+  return false;
+}
+
+Board from_moves(int size, Rule rule, const std::string& text) {
+  Tactic t;
+  std::string error;
+  REQUIRE_MESSAGE(parse_tactic("size=" + std::to_string(size) + " rule=" + rule_name(rule) + " to_move=" +
+                                   (std::count(text.begin(), text.end(), ';') % 2 ? "black" : "white") +
+                                   " kind=vcf answers=0,0 moves=" + text,
+                               &t, &error),
+                  error);
+  return t.board();
 }
 
 Limits big() {
@@ -380,4 +417,100 @@ TEST_CASE("find_win: a five first, then a VCF") {
   REQUIRE(r.verdict == Verdict::Win);
   CHECK(r.move == at(b, 7, 7));
   CHECK(r.line == std::vector<Move>{at(b, 7, 7)});
+}
+
+TEST_CASE("VCF: a long one (ten fours found; none of eight or fewer exists) checks out on a plain Board") {
+  // From the tactical set's generator (20x20 freestyle, White to move); a naive plain-Board
+  // search finds no VCF of 8 attacker moves or fewer, and one of 9.
+  const Board b = from_moves(20, Rule::Freestyle,
+      "12,9;10,12;9,10;11,12;13,12;12,12;8,12;10,9;11,10;8,10;10,11;13,8;11,13;12,10;9,13;8,13;10,14;7,11;"
+      "12,16;11,15;5,13;9,9;10,8;10,10;11,11;12,11;12,13;10,13;9,14;8,9;7,9;14,9;13,10;14,11;13,11;13,13;"
+      "11,14;12,14;14,12;9,16;8,14;7,14;9,12;9,11;11,6;9,17;10,16;7,13;7,12;6,12;6,13;7,15;8,8;8,11;7,17;"
+      "15,10;16,11;6,11;5,11;6,10;9,15;8,16;10,18;6,9;6,8;11,17;10,17;10,15;7,8;9,8;7,10;7,6;4,8;5,8;8,5;"
+      "5,12;4,13;2,13;8,7;11,16;8,4;8,6;11,19;4,6;5,6;10,6;9,6;10,7;11,4;10,5;11,5;11,7;9,4;10,4;10,3;11,2;"
+      "9,3;9,5;11,3;12,3;7,3;8,3;12,5;9,2;13,9;10,2;12,2;7,4;10,1;8,2;7,2;12,7;13,7;14,7;6,7");
+  REQUIRE(b.to_move() == Stone::White);
+  Solver solver;
+  const Result r = solver.vcf(b, big());
+  REQUIRE(r.verdict == Verdict::Win);
+  CHECK(r.move == b.move_at(14, 8));  // the only four that starts a VCF
+  CHECK((r.line.size() + 1) / 2 >= 9);
+  CHECK(vcf_line_is_proof(b, r.line));
+  Board naive = b;
+  CHECK_FALSE(naive_vcf(naive, 8));
+  CHECK(naive_vcf(naive, 9));
+}
+
+TEST_CASE("limits: the node limit and the deadline are respected") {
+  // A crowded 15x15 middle game where a depth-6 VCT search needs millions of nodes.
+  const Board b = from_moves(15, Rule::Freestyle,
+      "8,9;7,9;6,7;6,5;5,6;7,8;7,6;9,4;4,9;5,8;8,6;6,6;8,8;8,7;7,7;5,9;5,10;10,5;9,6;12,7;11,6;10,6;9,5;10,4;"
+      "10,3;8,4;7,4;10,7;10,8;12,4;11,4;11,7;9,7;7,5;9,3;4,8;5,7;13,7;14,7;9,9");
+  Solver solver;
+  for (int64_t cap : {1, 100, 5000}) {
+    Limits l;
+    l.max_nodes = cap;
+    const Result r = solver.vct(b, l);
+    CHECK(r.verdict == Verdict::Unknown);
+    CHECK(r.nodes <= cap);
+    CHECK(r.nodes >= std::min<int64_t>(cap, 1));
+  }
+  // A deadline in the past stops at once; 20 ms stops within a few ms of it.
+  Limits past;
+  past.max_nodes = INT64_MAX;
+  past.deadline = std::chrono::steady_clock::now() - std::chrono::milliseconds(1);
+  CHECK(solver.vct(b, past).verdict == Verdict::Unknown);
+  CHECK(solver.defences(b, past).status == DefenceStatus::Unknown);
+  solver.clear();
+  const auto t0 = std::chrono::steady_clock::now();
+  const Result r = solver.vct(b, Limits::within(std::chrono::milliseconds(20)));
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  CHECK(r.verdict == Verdict::Unknown);
+  CHECK(r.nodes > 1000);
+  CHECK(ms < 120);  // generous for a loaded machine; the clock is read every 128 nodes
+}
+
+TEST_CASE("tactical set: every position solved, both sizes and rules (tests/data/tactics)") {
+  const std::vector<Tactic> set = read_tactics(std::string(HEARTH_TEST_DATA_DIR) + "/tactics/tactics.txt");
+  REQUIRE(set.size() >= 100);
+  std::set<std::string> groups;
+  Solver solver(size_t{1} << 18);
+  Limits lim;
+  lim.max_nodes = 3'000'000;
+  for (const Tactic& t : set) {
+    CAPTURE(t.id);
+    groups.insert(std::to_string(t.size) + rule_name(t.rule));
+    const Board b = t.board();
+    REQUIRE(b.to_move() == t.to_move);
+    solver.clear();
+    switch (t.kind) {
+      case TacticKind::WinInOne:
+      case TacticKind::Vcf:
+      case TacticKind::Vct: {
+        const Result r = solver.find_win(b, lim);
+        REQUIRE(r.verdict == Verdict::Win);
+        CHECK(std::count(t.answers.begin(), t.answers.end(), r.move) == 1);
+        if (t.kind != TacticKind::Vct) CHECK(vcf_line_is_proof(b, r.line));
+        if (t.kind == TacticKind::Vct) CHECK(solver.vcf(b, lim).verdict == Verdict::NoWin);
+        break;
+      }
+      case TacticKind::BlockFour: {
+        CHECK(must_block(ThreatBoard(b)) == t.answers);
+        const DefenceResult d = solver.defences(b, lim);
+        CHECK(d.status == DefenceStatus::Defend);
+        CHECK(d.moves == t.answers);
+        break;
+      }
+      case TacticKind::OnlyDefence: {
+        DefenceOptions opt;
+        opt.exhaustive = true;
+        const DefenceResult d = solver.defences(b, lim, opt);
+        CHECK(d.status == DefenceStatus::Defend);
+        CHECK(d.complete);
+        CHECK(d.moves == t.answers);
+        break;
+      }
+    }
+  }
+  CHECK(groups.size() == 4);
 }

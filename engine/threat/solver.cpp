@@ -88,8 +88,8 @@ Solver::Solver(size_t tt_entries) {
 
 void Solver::clear() { std::fill(tt_.begin(), tt_.end(), Entry{}); }
 
-void Solver::start(const ThreatBoard& tb, const Limits& limits) {
-  tb_ = const_cast<ThreatBoard*>(&tb);
+void Solver::start(ThreatBoard& tb, const Limits& limits) {
+  tb_ = &tb;
   limits_ = limits;
   nodes_ = 0;
   aborted_ = false;
@@ -460,7 +460,7 @@ Result Solver::find_win(const Board& board, const Limits& limits) {
 
 // After the side to move (the defender) plays c: Win = c holds (the opponent has no VCF nor VCT
 // within the depth), Fail = c loses (proven), Abort = limits.
-DefenceStatus Solver::verify_defence(Move c, int recursion) {
+DefenceStatus Solver::verify_defence(Move c, DefenceOptions options, int recursion) {
   ThreatBoard& tb = *tb_;
   const Stone d = tb.to_move(), a = opponent(d);
   tb.play(c);
@@ -472,7 +472,7 @@ DefenceStatus Solver::verify_defence(Move c, int recursion) {
   } else if (tb.fives(d) == 1) {
     // Our four: the opponent must block, then we face its threat again.
     tb.play(tb.squares(d, CellClass::Five).first());
-    const DefenceResult sub = run_defences(DefenceOptions{}, recursion + 1);
+    const DefenceResult sub = run_defences(options, recursion + 1);
     tb.undo();
     verdict = sub.status == DefenceStatus::NoThreat ? DefenceStatus::Defend : sub.status;
   } else {
@@ -550,7 +550,7 @@ DefenceResult Solver::run_defences(DefenceOptions options, int recursion) {
 
   bool all_lost = true, any_unknown = false;
   for (const Move c : candidates) {
-    const DefenceStatus v = verify_defence(c, recursion);
+    const DefenceStatus v = verify_defence(c, options, recursion);
     if (v == DefenceStatus::Defend) { res.moves.push_back(c); all_lost = false; }
     else if (v != DefenceStatus::Lost) { any_unknown = true; all_lost = false; }
     if (aborted_) { any_unknown = true; break; }

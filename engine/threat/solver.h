@@ -122,7 +122,7 @@ class Solver {
   };
   enum class Node { Win, Fail, Abort };
 
-  void start(const ThreatBoard& tb, const Limits& limits);
+  void start(ThreatBoard& tb, const Limits& limits);
   bool out_of_budget();
   uint64_t key_of(const ThreatBoard& tb) const { return tb.hash() ^ salt_; }
   Node attack(int depth);   // side to move attacks
@@ -137,7 +137,7 @@ class Solver {
   Result run_vcf();
   Result run_vct();
   Result run_find_win();
-  DefenceStatus verify_defence(Move c, int recursion);
+  DefenceStatus verify_defence(Move c, DefenceOptions options, int recursion);
   DefenceResult run_defences(DefenceOptions options, int recursion);
 
   std::vector<Entry> tt_;

@@ -19,8 +19,11 @@
 //                 every other four/three has a reply after which no VCF/VCT is found
 //   only-defence  the opponent has a VCF/VCT threat of 3 attacker moves or more (no five, no open
 //                 four square) and we have no win; every empty square is
-//                 tried: listed moves leave the opponent no VCF/VCT (max_depth 8), every other
-//                 move loses to one (VCF lines replayed on a plain Board). 1-4 answers.
+//                 tried: listed moves leave the opponent no VCF/VCT, every other
+//                 move loses to one (VCF lines replayed on a plain Board); a four of ours counts
+//                 as holding only if, after the forced block, some move of ours holds again (every
+//                 square tried, recursively). 1-4 answers.
+// VCT means the solver's VCT at its default depth (Limits::max_depth, 6 open threes).
 //
 // Usage: hearth_threat_tactics --out FILE [--seed N] [--quota N] [--minutes M]
 #include <algorithm>
@@ -47,7 +50,8 @@ namespace {
 
 constexpr int kDx[4] = {1, 0, 1, -1}, kDy[4] = {0, 1, 1, 1};
 
-Limits budget(int64_t nodes, int depth = 8) {
+// VCT depth: the solver's default, so that the set means what a default search means.
+Limits budget(int64_t nodes, int depth = Limits{}.max_depth) {
   Limits l;
   l.max_nodes = nodes;
   l.max_depth = depth;
@@ -189,22 +193,51 @@ int starts_vct(Solver& solver, Board b, Move m, int64_t nodes) {
   return 1;
 }
 
-// Every legal move of the side to move, against the opponent's threat: +1 holds, 0 loses, -1
-// undetermined. Losing VCF lines are checked on the plain Board.
-bool classify_defences(Solver& solver, Board b, int64_t nodes, std::vector<Move>* holds) {
-  holds->clear();
-  for (Move c : b.legal_moves()) {
-    b.play(c);
-    if (b.is_over()) { b.undo(); holds->push_back(c); continue; }
-    Result w = solver.vcf(b, budget(nodes));
-    if (w.verdict == Verdict::NoWin) w = solver.vct(b, budget(nodes));
-    if (w.verdict == Verdict::Unknown) return false;
-    if (w.verdict == Verdict::NoWin) holds->push_back(c);
-    else if (w.depth < 0 && !vcf_line_ok(b, w.line)) {
-      std::fprintf(stderr, "VCF line failed the plain-board check\n");
-      return false;
+// The defender has just moved (the attacker is to move): does its move hold? +1 holds, 0 loses,
+// -1 undetermined. A four of the defender is followed: the attacker blocks, and the defender must
+// find a holding move again (every square tried). Losing VCF lines are checked on the plain Board.
+int holds(Solver& solver, Board& b, int64_t nodes, int level) {
+  const Stone a = b.to_move(), d = opponent(a);
+  if (!fives_of(b, a).empty()) return 0;
+  const auto theirs = fives_of(b, d);
+  if (theirs.size() >= 2) return 1;
+  if (theirs.size() == 1) {
+    if (level >= 3) return -1;
+    b.play(theirs[0]);
+    std::vector<Move> order = solver.defences(b, budget(nodes)).moves;
+    for (Move m : b.legal_moves())
+      if (std::find(order.begin(), order.end(), m) == order.end()) order.push_back(m);
+    int verdict = 0;
+    for (Move c : order) {
+      b.play(c);
+      const int r = b.is_over() ? 1 : holds(solver, b, nodes, level + 1);
+      b.undo();
+      if (r == 1) { verdict = 1; break; }
+      if (r < 0) verdict = -1;
     }
     b.undo();
+    return verdict;
+  }
+  Result w = solver.vcf(b, budget(nodes));
+  if (w.verdict == Verdict::NoWin) w = solver.vct(b, budget(nodes));
+  if (w.verdict == Verdict::Unknown) return -1;
+  if (w.verdict == Verdict::NoWin) return 1;
+  if (w.depth < 0 && !vcf_line_ok(b, w.line)) {
+    std::fprintf(stderr, "VCF line failed the plain-board check\n");
+    return -1;
+  }
+  return 0;
+}
+
+// Every legal move of the side to move against the opponent's threat; false if one is undetermined.
+bool classify_defences(Solver& solver, Board b, int64_t nodes, std::vector<Move>* holding) {
+  holding->clear();
+  for (Move c : b.legal_moves()) {
+    b.play(c);
+    const int r = b.is_over() ? 1 : holds(solver, b, nodes, 0);
+    b.undo();
+    if (r < 0) return false;
+    if (r > 0) holding->push_back(c);
   }
   return true;
 }
@@ -232,7 +265,7 @@ bool classify(Solver& solver, const Board& b, TacticKind want, int64_t nodes, Fo
       // Only blocks that hold: after it the opponent has no VCF/VCT.
       Board a = b;
       a.play(out->answers[0]);
-      return solver.find_win(a, budget(10 * nodes)).verdict == Verdict::NoWin;
+      return holds(solver, a, 10 * nodes, 0) == 1;
     }
     case TacticKind::Vcf: {
       if (tb.fives(me) > 0 || tb.fives(you) > 0 || tb.count(me, CellClass::Flex4) > 0) return false;
@@ -320,12 +353,13 @@ int main(int argc, char** argv) {
                        std::chrono::milliseconds(static_cast<int64_t>(minutes * 60000));
   std::mt19937_64 rng(seed);
   Solver solver(size_t{1} << 20);
-  const int64_t nodes = 200000;
+  const int64_t nodes = 300000;
   // Quota per kind within a group (scaled to `quota`).
   const std::vector<std::pair<TacticKind, double>> shares = {
       {TacticKind::WinInOne, 0.07}, {TacticKind::BlockFour, 0.07}, {TacticKind::Vcf, 0.40},
       {TacticKind::Vct, 0.26}, {TacticKind::OnlyDefence, 0.20}};
   std::vector<Tactic> all;
+  int deep_vcf = 0;
   for (int size : {15, 20}) {
     for (Rule rule : {Rule::Freestyle, Rule::Standard}) {
       std::map<TacticKind, int> want, have, shallow;
@@ -360,6 +394,7 @@ int main(int argc, char** argv) {
               if (seen.count(b.hash())) continue;
               Found f;
               if (!classify(solver, b, kind, nodes, &f)) continue;
+              if (kind == TacticKind::Vcf && f.deep) ++deep_vcf;
               if (kind == TacticKind::Vcf && !f.deep) {
                 if (shallow[kind] * 5 >= want[kind]) continue;
                 ++shallow[kind];
@@ -394,6 +429,15 @@ int main(int argc, char** argv) {
   std::ofstream out(out_path);
   out << "# Hearth tactical test set (format: tests/data/tactics/README.md). Made by\n"
       << "# hearth_threat_tactics --out " << out_path << " --seed " << seed << " --quota " << quota << "\n";
+  std::map<std::string, int> tally;
+  for (const Tactic& t : all) {
+    ++tally[std::string(tactic_kind_name(t.kind))];
+    ++tally[std::to_string(t.size) + "x" + std::to_string(t.size) + " " + rule_name(t.rule)];
+    if (t.kind == TacticKind::Vcf || t.kind == TacticKind::Vct)
+      ++tally[std::string(tactic_kind_name(t.kind)) + (t.line >= 5 ? " line>=5" : " line<5")];
+  }
+  for (const auto& [k, n] : tally) out << "# " << k << ": " << n << "\n";
+  out << "# vcf without a VCF of <= 4 attacker moves (naive plain-Board search): " << deep_vcf << "\n";
   for (const Tactic& t : all) out << format_tactic(t) << "\n";
   std::fprintf(stderr, "%zu positions written to %s\n", all.size(), out_path.c_str());
   return 0;
