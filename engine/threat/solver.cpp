@@ -21,16 +21,23 @@ int order_score(const ThreatBoard& tb, Move m, Stone who) {
   return s;
 }
 
-// Appends the squares of `set` to `out`, best order_score first.
+// Appends the squares of `set` to `out`, best order_score first (insertion sort: the lists are
+// short, and this runs at every node without touching the heap once `out` has grown).
 void append_ordered(const ThreatBoard& tb, const MoveSet& set, Stone who, std::vector<Move>& out) {
   const size_t first = out.size();
-  set.for_each([&](Move m) { out.push_back(m); });
-  if (out.size() - first < 2) return;
-  std::vector<std::pair<int, Move>> scored;
-  scored.reserve(out.size() - first);
-  for (size_t i = first; i < out.size(); ++i) scored.emplace_back(-order_score(tb, out[i], who), out[i]);
-  std::sort(scored.begin(), scored.end());
-  for (size_t i = 0; i < scored.size(); ++i) out[first + i] = scored[i].second;
+  int scores[Board::kMaxCells];
+  set.for_each([&](Move m) {
+    const int s = order_score(tb, m, who);
+    size_t i = out.size();
+    out.push_back(m);
+    while (i > first && scores[i - 1 - first] < s) {
+      out[i] = out[i - 1];
+      scores[i - first] = scores[i - 1 - first];
+      --i;
+    }
+    out[i] = m;
+    scores[i - first] = s;
+  });
 }
 
 bool is_four_pattern(LinePattern p) { return p == LinePattern::B4 || p == LinePattern::F4; }
