@@ -417,6 +417,12 @@ TEST_CASE("find_win: a five first, then a VCF") {
   REQUIRE(r.verdict == Verdict::Win);
   CHECK(r.move == at(b, 7, 7));
   CHECK(r.line == std::vector<Move>{at(b, 7, 7)});
+  // After the five the game is over: nothing to find, nothing to defend.
+  Board over = b;
+  over.play(r.move);
+  REQUIRE(over.is_over());
+  CHECK(solver.find_win(over, big()).verdict == Verdict::NoWin);
+  CHECK(solver.defences(over, big()).status == DefenceStatus::NoThreat);
 }
 
 TEST_CASE("VCF: a long one (ten fours found; none of eight or fewer exists) checks out on a plain Board") {

@@ -450,17 +450,29 @@ Result Solver::find_win(ThreatBoard& tb, const Limits& limits) {
   return run_find_win();
 }
 
+namespace {
+// A finished game has nothing left to win.
+Result game_over() {
+  Result r;
+  r.verdict = Verdict::NoWin;
+  return r;
+}
+}  // namespace
+
 Result Solver::vcf(const Board& board, const Limits& limits) {
+  if (board.is_over()) return game_over();
   ThreatBoard tb(board);
   return vcf(tb, limits);
 }
 
 Result Solver::vct(const Board& board, const Limits& limits) {
+  if (board.is_over()) return game_over();
   ThreatBoard tb(board);
   return vct(tb, limits);
 }
 
 Result Solver::find_win(const Board& board, const Limits& limits) {
+  if (board.is_over()) return game_over();
   ThreatBoard tb(board);
   return find_win(tb, limits);
 }
@@ -575,6 +587,13 @@ DefenceResult Solver::defences(ThreatBoard& tb, const Limits& limits, DefenceOpt
 }
 
 DefenceResult Solver::defences(const Board& board, const Limits& limits, DefenceOptions options) {
+  if (board.is_over()) {
+    DefenceResult r;
+    r.status = DefenceStatus::NoThreat;
+    r.complete = true;
+    r.threat = game_over();
+    return r;
+  }
   ThreatBoard tb(board);
   return defences(tb, limits, options);
 }

@@ -94,6 +94,7 @@ class Solver {
   // tt_entries: transposition-table slots (rounded up to a power of two; 16 bytes each).
   explicit Solver(size_t tt_entries = size_t{1} << 16);
 
+  // On a finished game (board.is_over()) these return NoWin / NoThreat at once.
   // The side to move's VCF: Win with the line, NoWin if it has none, Unknown at the limits.
   Result vcf(const Board& board, const Limits& limits);
   // The side to move's VCT (its VCF first): Win, NoWin within limits.max_depth, or Unknown.
