@@ -404,6 +404,7 @@ TEST_CASE("early stop: a win in one, a forced block and an unreachable lead end 
     evaluator->favourite = Board(15).move_at(7, 7);
     evaluator->favourite_logit = 8.0f;
     SearchParams p = params(1);
+    p.lead_stop = true;
     Search pruned(evaluator, p);
     pruned.set_position(Board(15));
     const SearchResult r = pruned.run(visits(20'000));
@@ -426,6 +427,7 @@ TEST_CASE("early stop: a win in one, a forced block and an unreachable lead end 
     evaluator->favourite = Board(15).move_at(7, 7);
     evaluator->favourite_logit = 8.0f;
     SearchParams p = params(1);
+    p.lead_stop = true;
     p.dirichlet_alpha = 0.05;
     Search search(evaluator, p);
     search.set_position(Board(15));

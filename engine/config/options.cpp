@@ -268,9 +268,12 @@ std::vector<OptionSpec> build_table() {
                    "a node below the root keeps its best moves up to this much of the prior (1 = every move)",
                    [](auto& s) -> auto& { return s.search.kept_prior_mass; }));
   t.push_back(flag("search", "early_stop", nullptr,
-                   "end a move early when more search cannot change it (one candidate, a proven win, an "
-                   "unreachable lead)",
+                   "end a move early when more search cannot change it (one candidate, a proven win)",
                    [](auto& s) -> auto& { return s.search.early_stop; }));
+  t.push_back(flag("search", "lead_stop", nullptr,
+                   "also end it when the best move's lead cannot be overtaken in the playouts left (saves "
+                   "clock time; under a per-move limit searching on helps the next move more)",
+                   [](auto& s) -> auto& { return s.search.lead_stop; }));
   t.push_back(flag("search", "threat_search", nullptr,
                    "threat-space search (VCF/VCT) at the root and a VCF at each new node, proofs backed up the tree",
                    [](auto& s) -> auto& { return s.search.threat_search; }));

@@ -77,7 +77,7 @@ bool SharedSearch::check_early_stop() {
   // One candidate: done once it has a visit of its own (which gives the move a value and a PV).
   if (root->num_edges == 1 && best > 0) return finish(StopReason::SingleMove);
   // Root noise (self-play) wants its visit counts as training targets: no pruning there.
-  if (params.dirichlet_alpha > 0.0) return false;
+  if (!params.lead_stop || params.dirichlet_alpha > 0.0) return false;
   // The lead test needs a playout rate worth trusting: a few hundred playouts and 10 ms.
   constexpr int64_t kMinPlayouts = 256;
   const int64_t done = playouts.load(std::memory_order_relaxed);
