@@ -602,3 +602,28 @@ TEST_CASE("numbers are an optional sign and digits") {
   CHECK(parse_move(run.replies[3], 9, &x, &y));  // blanks around a number are fine
   CHECK(starts_with(run.replies[4], "ERROR"));
 }
+
+// Found by protocol_fuzz under UBSan: the clock was counted down past the least int64.
+TEST_CASE("INFO time_left at the least int64 is counted down without overflow") {
+  Settings s = fast_settings("uniform", 0);  // no visit limit: the clock decides
+  s.time.turn_ms = 60000;
+  LiveEngine live(s);
+  live.send("START 9");
+  REQUIRE(live.answer() == "OK");
+  live.send("INFO timeout_match 1000000");
+  live.send("INFO time_left -9223372036854775808");
+  Board board(9);
+  for (int turn = 0; turn < 3; ++turn) {
+    CAPTURE(turn);
+    // Late already: each move gets the least budget. Wrapped around, the clock would read
+    // +9.2e18 ms and the next move would take the whole minute of its turn.
+    const Move mine = board.legal_moves().back();
+    board.play(mine);
+    live.send("TURN " + std::to_string(board.x_of(mine)) + "," + std::to_string(board.y_of(mine)));
+    const auto start = std::chrono::steady_clock::now();
+    int x, y;
+    REQUIRE(parse_move(live.answer(std::chrono::seconds(20)), 9, &x, &y));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    board.play(board.move_at(x, y));
+  }
+}

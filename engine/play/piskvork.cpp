@@ -8,6 +8,7 @@
 #include <charconv>
 #include <chrono>
 #include <istream>
+#include <limits>
 #include <ostream>
 #include <set>
 #include <thread>
@@ -626,7 +627,11 @@ void PiskvorkEngine::think_and_reply() {
   const int64_t elapsed_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
   used_ms_ += elapsed_ms;
-  if (time_left_ms_) *time_left_ms_ -= elapsed_ms;
+  // Counted down without overflow: INFO time_left may be any int64, its least included.
+  if (time_left_ms_)
+    *time_left_ms_ = *time_left_ms_ < std::numeric_limits<int64_t>::min() + elapsed_ms
+                         ? std::numeric_limits<int64_t>::min()
+                         : *time_left_ms_ - elapsed_ms;
   session_->play(move);
   reply(move_text(move));
 }
