@@ -1,6 +1,7 @@
 #include "engine/util/text.h"
 #include "engine/config/options.h"
 #include "engine/config/shard.h"
+#include "evaluator/device_name.h"
 
 #include <boost/program_options.hpp>
 
@@ -230,6 +231,78 @@ void add_slurm_options(std::vector<OptionSpec>& t) {
                    [](auto& s) -> auto& { return s.slurm.sbatch; }));
 }
 
+// [train]: `hearth train` (train_settings.h, engine/train/command.h).
+template <class Access>
+OptionSpec choice(const char* section, const char* name, const char* alias, std::vector<std::string> choices,
+                  const char* help, Access access) {
+  OptionSpec spec = base(section, name, alias, help);
+  spec.kind = OptionKind::Choice;
+  spec.choices = std::move(choices);
+  spec.get = [access](const Settings& s) { return access(s); };
+  spec.set = [access](Settings& s, const std::string& v) { access(s) = trim(v); };
+  return spec;
+}
+
+void add_train_options(std::vector<OptionSpec>& t) {
+  t.push_back(text("train", "data", nullptr, true,
+                   "self-play folders to train on (their training.txt; a file path is read as it is), separated "
+                   "by ','",
+                   [](auto& s) -> auto& { return s.train.data; }));
+  t.push_back(text("train", "out", nullptr, false,
+                   "folder of checkpoint.pt (resumed when present), net.pt, net.weights, train.jsonl and loss.svg",
+                   [](auto& s) -> auto& { return s.train.out_dir; }));
+  t.push_back(integer("train", "steps", nullptr, 0, kMaxInt64,
+                      "optimizer steps in all (a resumed run continues to this); 0 = only write the net of "
+                      "train.init or the checkpoint",
+                      [](auto& s) -> auto& { return s.train.steps; }));
+  t.push_back(integer("train", "run_steps", nullptr, 0, kMaxInt64,
+                      "train at most this many steps in this run, then write everything and stop (the same "
+                      "command continues; for time-limited jobs); 0 = up to train.steps",
+                      [](auto& s) -> auto& { return s.train.run_steps; }));
+  t.push_back(integer("train", "batch", nullptr, 1, 65536, "positions per step",
+                      [](auto& s) -> auto& { return s.train.batch; }));
+  t.push_back(real("train", "lr", nullptr, 0.0, 10.0, "peak learning rate",
+                   [](auto& s) -> auto& { return s.train.lr; }));
+  t.push_back(choice("train", "lr_schedule", nullptr, {"cosine", "constant"},
+                     "learning rate after the warm-up: cosine (down to lr/100 at train.steps) or constant",
+                     [](auto& s) -> auto& { return s.train.lr_schedule; }));
+  t.push_back(integer("train", "warmup_steps", nullptr, 0, kMaxInt64, "linear learning-rate warm-up from lr/100",
+                      [](auto& s) -> auto& { return s.train.warmup_steps; }));
+  t.push_back(choice("train", "optimizer", nullptr, {"sgd", "adamw"}, "sgd (with momentum) or adamw",
+                     [](auto& s) -> auto& { return s.train.optimizer; }));
+  t.push_back(real("train", "momentum", nullptr, 0.0, 0.999, "SGD momentum (AdamW: beta1)",
+                   [](auto& s) -> auto& { return s.train.momentum; }));
+  t.push_back(real("train", "weight_decay", nullptr, 0.0, 1.0,
+                   "weight decay of the conv and linear weights (not biases, not batch norm)",
+                   [](auto& s) -> auto& { return s.train.weight_decay; }));
+  t.push_back(integer("train", "window", nullptr, 0, kMaxInt64,
+                      "replay window: train on the most recent positions of the data, in the order of "
+                      "train.data; 0 = all",
+                      [](auto& s) -> auto& { return s.train.window; }));
+  t.push_back(real("train", "q_weight", nullptr, 0.0, 1.0,
+                   "value target = (1 - q_weight) x the game result + q_weight x the search's root value",
+                   [](auto& s) -> auto& { return s.train.q_weight; }));
+  t.push_back(flag("train", "augment", nullptr, "draw each position under a random board symmetry (of 8)",
+                   [](auto& s) -> auto& { return s.train.augment; }));
+  t.push_back(integer("train", "blocks", nullptr, 0, 64, "residual blocks of the net",
+                      [](auto& s) -> auto& { return s.train.blocks; }));
+  t.push_back(integer("train", "channels", nullptr, 1, 1024, "channels of each residual block",
+                      [](auto& s) -> auto& { return s.train.channels; }));
+  t.push_back(text("train", "device", nullptr, false, "cpu, cuda or cuda:N",
+                   [](auto& s) -> auto& { return s.train.device; }));
+  t.push_back(choice("train", "precision", nullptr, {"fp32", "bf16"}, "fp32, or bf16 autocast (CUDA only)",
+                     [](auto& s) -> auto& { return s.train.precision; }));
+  t.push_back(integer("train", "seed", nullptr, 0, kMaxInt64, "seed of the initial weights and of the batches drawn",
+                      [](auto& s) -> auto& { return s.train.seed; }));
+  t.push_back(integer("train", "checkpoint_every", nullptr, 1, kMaxInt64,
+                      "steps between checkpoints (each also rewrites net.pt, net.weights and loss.svg)",
+                      [](auto& s) -> auto& { return s.train.checkpoint_every; }));
+  t.push_back(text("train", "init", nullptr, true,
+                   "start from this net (net.weights, checkpoint.pt or net.pt of hearth train, same blocks and "
+                   "channels): its weights, a fresh optimizer; ignored when train.out holds a checkpoint",
+                   [](auto& s) -> auto& { return s.train.init; }));
+}
+
 std::vector<OptionSpec> build_table() {
   std::vector<OptionSpec> t;
   // [search]
@@ -432,6 +505,7 @@ std::vector<OptionSpec> build_table() {
                    [](auto& s) -> auto& { return s.human_paced.markdown; }));
   add_tournament_options(t);
   add_slurm_options(t);
+  add_train_options(t);
   return t;
 }
 
@@ -543,6 +617,8 @@ std::string check_option_value(const OptionSpec& spec, const std::string& value)
         std::string error;
         return parse_shard(v, &shard, &error) ? "" : error;
       }
+      if (spec.section == "train" && spec.name == "device")
+        return parse_device_name(v) ? "" : "'" + v + "' is not cpu, cuda or cuda:N";
       return (v.empty() && !spec.allow_empty) ? "the value must not be empty" : "";
     }
     case OptionKind::Flag: {

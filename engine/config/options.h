@@ -25,6 +25,7 @@
 #include "engine/search/time_manager.h"
 #include "engine/config/slurm_settings.h"
 #include "engine/config/tournament_settings.h"
+#include "engine/config/train_settings.h"
 
 namespace hearth {
 
@@ -93,6 +94,7 @@ struct Settings {
   HumanPacedSettings human_paced;
   TournamentSettings tournament;  // `hearth tournament` (tournament_settings.h)
   SlurmSettings slurm;            // `hearth slurm` (slurm_settings.h)
+  TrainSettings train;            // `hearth train` (train_settings.h)
 };
 
 // One bad option or value. what() is one line naming the option, the value and, for an INI file,
