@@ -17,6 +17,7 @@
 #include "engine/play/terminal.h"
 #include "engine/tournament/command.h"
 #include "engine/tournament/merge.h"
+#include "engine/train/command.h"
 #include "engine/util/executable_path.h"
 
 #ifndef HEARTH_VERSION
@@ -83,6 +84,8 @@ const std::vector<Subcommand>& subcommands() {
        {"merge", "log"}, run_merge},
       {"slurm", "run a tournament as a Slurm job array of shards and a merge job (--dry-run prints it)",
        {"slurm", "tournament", "game", "search", "time", "evaluator", "log"}, run_slurm},
+      {"train", "train the policy/value net on self-play data (LibTorch); writes net.pt for the torch plugin",
+       {"train", "log"}, run_train},
       {"config", "print a configuration file with every option at its default", {}, run_config},
   };
   return table;
