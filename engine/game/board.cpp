@@ -4,34 +4,25 @@
 #include <stdexcept>
 
 namespace hearth {
-namespace {
 
-// Zobrist keys from a fixed seed (splitmix64) so hashes are the same in every process, which
-// keeps cached evaluations and logs comparable between runs.
-struct ZobristTable {
-  std::array<std::array<uint64_t, Board::kMaxCells>, 2> stone{};
-  uint64_t white_to_move = 0;
-  std::array<uint64_t, Board::kMaxCells + 1> last_move{};
-  ZobristTable() {
-    uint64_t s = 0x9E3779B97F4A7C15ull;
-    auto next = [&s] {
-      uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      return z ^ (z >> 31);
-    };
-    for (auto& colour : stone)
-      for (auto& k : colour) k = next();
-    white_to_move = next();
-    for (auto& k : last_move) k = next();
-  }
-};
+ZobristTable::ZobristTable() {
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  auto next = [&s] {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  for (auto& colour : stone)
+    for (auto& k : colour) k = next();
+  white_to_move = next();
+  for (auto& k : last_move) k = next();
+}
+
 const ZobristTable& zobrist() {
   static const ZobristTable table;
   return table;
 }
-
-}  // namespace
 
 std::optional<Rule> parse_rule(const std::string& text, std::string* error) {
   if (text == "freestyle" || text == "0") return Rule::Freestyle;

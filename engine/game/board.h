@@ -3,6 +3,7 @@
 // const access is fine.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -25,11 +26,24 @@ enum class Outcome : uint8_t { Ongoing, BlackWin, WhiteWin, Draw };
 using Move = int;  // y * size + x
 constexpr Move kNoMove = -1;
 
+// Zobrist keys from a fixed seed (splitmix64) so hashes are the same in every process, which
+// keeps cached evaluations and logs comparable between runs. Board::hash() uses them, and so does
+// anything that must hash equal to it (engine/threat's ThreatBoard). Built once: thread-safe.
+struct ZobristTable {
+  static constexpr int kCells = 22 * 22;  // Board::kMaxCells
+  std::array<std::array<uint64_t, kCells>, 2> stone{};  // [Black, White][move]
+  uint64_t white_to_move = 0;
+  std::array<uint64_t, kCells + 1> last_move{};  // eval_key(): [kCells] is "no last move"
+  ZobristTable();
+};
+const ZobristTable& zobrist();
+
 class Board {
  public:
   static constexpr int kMinSize = 5;
   static constexpr int kMaxSize = 22;
   static constexpr int kMaxCells = kMaxSize * kMaxSize;
+  static_assert(kMaxCells == ZobristTable::kCells, "one key per cell");
 
   // Throws std::invalid_argument for a size outside [kMinSize, kMaxSize].
   explicit Board(int size = 15, Rule rule = Rule::Freestyle);

@@ -4,32 +4,6 @@
 #include <cstring>
 
 namespace hearth::threat {
-namespace {
-
-// The Zobrist keys of hearth::Board (engine/game/board.cpp): splitmix64 from the same seed, the
-// stone keys of both colours, then the white-to-move key. Kept identical so hashes agree.
-struct Zobrist {
-  std::array<std::array<uint64_t, Board::kMaxCells>, 2> stone{};
-  uint64_t white_to_move = 0;
-  Zobrist() {
-    uint64_t s = 0x9E3779B97F4A7C15ull;
-    auto next = [&s] {
-      uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      return z ^ (z >> 31);
-    };
-    for (auto& colour : stone)
-      for (auto& k : colour) k = next();
-    white_to_move = next();
-  }
-};
-const Zobrist& zobrist() {
-  static const Zobrist z;
-  return z;
-}
-
-}  // namespace
 
 constexpr int ThreatBoard::kStep[ThreatBoard::kDirs];
 

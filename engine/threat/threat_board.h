@@ -5,7 +5,7 @@
 //
 // Incremental: play/undo touch only the squares within distance 5 on the 4 lines through the
 // stone (a 20-bit window key per square and direction is XOR-updated, then looked up).
-// Zobrist hash: the same keys, seed and order as hearth::Board (engine/game/board.cpp), so
+// Zobrist hash: hearth::Board's own keys (zobrist(), engine/game/board.h), so
 // hash() equals Board::hash() for the same stones and side to move (tests check it); pass()
 // toggles the side-to-move key like a move would.
 //
