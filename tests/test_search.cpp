@@ -368,7 +368,7 @@ TEST_CASE("a time-limited run after a cap-filling move returns within a few ms o
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     CAPTURE(took);
     CHECK(r.stop_reason == StopReason::Time);
-    CHECK(took < 0.05 + 0.03);
+    CHECK(took < 0.05 + 0.15);  // before: 273-287 ms (allocation waited for the freeing thread); loose for a loaded CI
   }
   check_consistent(search);
 }
@@ -384,7 +384,7 @@ TEST_CASE("early stop: a win in one, a forced block and an unreachable lead end 
     CHECK(r.best == board.move_at(7, 3));
     CHECK((r.stop_reason == StopReason::SingleMove || r.stop_reason == StopReason::ProvenWin));
     CHECK(r.playouts < 100);
-    CHECK(r.seconds < 0.01);
+    CHECK(r.seconds < 0.5);  // not its 2 s (bench/ measures the milliseconds; CI may be loaded)
     CHECK(r.value == doctest::Approx(1.0));
   }
   SUBCASE("a forced block: the single candidate is played at once") {
@@ -397,7 +397,7 @@ TEST_CASE("early stop: a win in one, a forced block and an unreachable lead end 
     const SearchResult r = search.run(l);
     CHECK(r.best == board.move_at(7, 3));
     CHECK(r.stop_reason == StopReason::SingleMove);
-    CHECK(r.seconds < 0.01);
+    CHECK(r.seconds < 0.5);  // not its 2 s (bench/ measures the milliseconds; CI may be loaded)
   }
   SUBCASE("a lead the playouts left cannot overtake") {
     auto evaluator = uniform(15);

@@ -81,7 +81,7 @@ TEST_CASE("the root plays a VCF win at once, with its line as the PV") {
   CHECK(r.threat == "vcf win");
   CHECK(r.playouts == 0);
   CHECK(r.value == 1.0f);
-  CHECK(r.seconds < 0.1);
+  CHECK(r.seconds < 1.0);  // of its 2 s: no tree search at all (loose: CI may be loaded)
   REQUIRE(r.pv.size() >= 3);
   CHECK(r.pv.front() == board.move_at(7, 7));
   CHECK(r.pv[1] == board.move_at(8, 7));  // White's forced block
@@ -137,7 +137,7 @@ TEST_CASE("a VCF at a new node proves it, and the proof backs up to the root (MC
   Board after = board;
   after.play(r.best);
   CHECK(threat::Solver().defences(after, threat::Limits{}).status == threat::DefenceStatus::Lost);
-  CHECK(r.seconds < 1.0);
+  CHECK(r.seconds < 4.0);  // ended by the proof, not by its 5 s (a loose bound: CI may be loaded)
   const SearchTreeStats s = search.debug_check_tree();
   CHECK(s.left_in_flight == 0);
   CHECK(s.nonzero_virtual_loss == 0);
