@@ -128,8 +128,9 @@ TEST_CASE("a VCF at a new node proves it, and the proof backs up to the root (MC
   Search search(std::make_shared<UniformEvaluator>(15), p);
   search.set_position(board);
   SearchLimits limits;
-  limits.seconds = 5.0;
+  limits.playouts = 1'000'000;  // one thread and a seed: the same search every time
   const SearchResult r = search.run(limits);
+  MESSAGE("proved after ", r.playouts, " playouts");
   CHECK(r.stop_reason == StopReason::ProvenWin);
   CHECK(r.value == 1.0f);
   CHECK(r.threat.empty());
@@ -137,7 +138,7 @@ TEST_CASE("a VCF at a new node proves it, and the proof backs up to the root (MC
   Board after = board;
   after.play(r.best);
   CHECK(threat::Solver().defences(after, threat::Limits{}).status == threat::DefenceStatus::Lost);
-  CHECK(r.seconds < 4.0);  // ended by the proof, not by its 5 s (a loose bound: CI may be loaded)
+  CHECK(r.playouts < 1'000'000);  // ended by the proof, not by its limit
   const SearchTreeStats s = search.debug_check_tree();
   CHECK(s.left_in_flight == 0);
   CHECK(s.nonzero_virtual_loss == 0);
