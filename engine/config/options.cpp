@@ -354,8 +354,8 @@ std::vector<OptionSpec> build_table() {
                    "share of a timed move the root's threat search may take",
                    [](auto& s) -> auto& { return s.search.root_threat_share; }));
   t.push_back(integer("search", "root_threat_nodes", nullptr, 0, kMaxInt64,
-                      "solver nodes of the root's threat search (win, then defences; a search limited by visits "
-                      "alone: at most 100 a visit); 0 = none",
+                      "solver nodes of the root's threat search (win, then defences; a search limited by visits: "
+                      "at most 100 a visit); 0 = none",
                       [](auto& s) -> auto& { return s.search.root_threat_nodes; }));
   t.push_back(integer("search", "node_vcf_nodes", nullptr, 0, kMaxInt64,
                       "solver nodes of the VCF run at each new node; 0 = none",

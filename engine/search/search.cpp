@@ -300,11 +300,11 @@ std::optional<threat::Result> Search::Impl::solve_root(const SearchParams& param
   root_defences.clear();
   threat::Limits budget;
   budget.max_nodes = params.root_threat_nodes;
-  // A search bounded by visits alone (fixed-visit matches, self-play) gets a threat search of its
-  // own size: kRootThreatNodesPerVisit solver nodes a visit (a solver node costs about as much as
-  // a playout's bookkeeping, far less than an evaluation).
+  // A search bounded by visits (fixed-visit matches, self-play; a clock may bound it too) gets a
+  // threat search of its own size: kRootThreatNodesPerVisit solver nodes a visit (a solver node
+  // costs about as much as a playout's bookkeeping, far less than an evaluation).
   const int64_t visit_budget = std::max(limits.visits, limits.playouts);
-  if (limits.seconds <= 0.0 && visit_budget > 0)
+  if (visit_budget > 0)
     budget.max_nodes = std::min(budget.max_nodes, visit_budget * kRootThreatNodesPerVisit);
   if (limits.seconds > 0.0)
     budget.deadline = start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(

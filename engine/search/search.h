@@ -63,7 +63,7 @@ struct SearchParams {
   bool threat_search = true;
   double root_threat_share = 0.3;     // of a time-limited move, spent on the root's threat search
   int64_t root_threat_nodes = 1'000'000;  // and at most this many solver nodes (both searches);
-                                          // a search limited by visits alone: 100 a visit at most
+                                          // a search limited by visits: 100 a visit at most
   int64_t node_vcf_nodes = 200;       // solver nodes per new node's VCF; 0 = no VCF at new nodes
   // The moves that make a four or an open three for either side share this much of a new node's
   // prior (spread evenly over them): threats and their answers get looked at.
