@@ -627,3 +627,19 @@ TEST_CASE("INFO time_left at the least int64 is counted down without overflow") 
     board.play(board.move_at(x, y));
   }
 }
+
+TEST_CASE("every line on stdout is printable, whatever a bad value held") {
+  std::string junk = "INFO timeout_turn \x01\xff\x7f\x1b[2J";
+  junk += '\0';
+  junk += "x\r\nINFO rule \x80\nTURN \xfe,1\nSTART 9\n";
+  const Run run = run_input(junk);
+  REQUIRE(run.replies.size() == 4);  // two MESSAGE lines, the TURN's ERROR, START's OK
+  for (const std::string& r : run.replies) {
+    CAPTURE(r);
+    for (unsigned char c : r) CHECK((c >= 0x20 && c < 0x7f));
+  }
+  CHECK(starts_with(run.replies[0], "MESSAGE INFO timeout_turn"));
+  CHECK(starts_with(run.replies[1], "MESSAGE INFO rule"));
+  CHECK(starts_with(run.replies[2], "ERROR"));
+  CHECK(run.replies[3] == "OK");
+}
