@@ -1245,7 +1245,11 @@ int main(int argc, char** argv) {
     Rng size_rng(mix(opt.seed ^ (index * 0x9e37ULL)));
     const uint64_t want = std::uniform_int_distribution<uint64_t>(50, 1000)(size_rng);
     const uint64_t max_lines = opt.only_session ? want : std::min(want, opt.lines - stats.lines);
+    const uint64_t before = stats.lines;
     if (!run_session(opt, index, max_lines, stats)) ++failures;
+    if (opt.lines >= 200000 && stats.lines / 100000 != before / 100000)  // long runs: a sign of life
+      std::cerr << "protocol_fuzz: " << stats.lines << " lines, " << stats.sessions << " sessions, " << failures
+                << " failed, " << std::chrono::duration<double>(Clock::now() - t0).count() << " s\n";
     if (failures && !opt.keep_going) break;
     if (opt.only_session) break;
     ++index;
