@@ -1,46 +1,15 @@
 #include "engine/tournament/command.h"
 
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "engine/tournament/tournament.h"
+#include "engine/util/interrupt.h"
 
 namespace hearth {
-namespace {
-
-std::atomic<bool> g_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
-
-void on_signal(int) { g_interrupted.store(true); }
-
-// SIGINT/SIGTERM set the flag for the scope; SA_RESETHAND makes a second one act as usual.
-class InterruptScope {
- public:
-  InterruptScope() {
-    g_interrupted = false;
-    struct sigaction action {};
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~InterruptScope() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
-
-}  // namespace
 
 int run_tournament(const Settings& settings, std::istream&, std::ostream& out) {
   std::unique_ptr<Tournament> tournament;
@@ -54,7 +23,7 @@ int run_tournament(const Settings& settings, std::istream&, std::ostream& out) {
   ProgressBar progress(std::cerr, ProgressBar::stderr_is_terminal());
   RunReport report;
   try {
-    report = tournament->run(&progress, &g_interrupted);
+    report = tournament->run(&progress, &interrupt_flag());
   } catch (const std::exception& e) {
     spdlog::error("tournament: {}", e.what());
     return 1;
@@ -71,7 +40,7 @@ int run_tournament(const Settings& settings, std::istream&, std::ostream& out) {
     out << ".\n";
   }
   out.flush();
-  return g_interrupted.load() ? 130 : 0;
+  return interrupt_flag().load() ? 130 : 0;
 }
 
 }  // namespace hearth

@@ -1,10 +1,8 @@
 #include "engine/train/command.h"
 
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +16,7 @@
 #include "engine/train/data.h"
 #include "engine/train/plot.h"
 #include "engine/train/trainer.h"
+#include "engine/util/interrupt.h"
 #include "engine/util/text.h"
 
 namespace hearth {
@@ -36,35 +35,6 @@ double learning_rate(const TrainSettings& o, int64_t step) {
 }
 
 namespace {
-
-std::atomic<bool> g_interrupted{false};
-static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
-
-void on_signal(int) { g_interrupted.store(true); }
-
-// SIGINT/SIGTERM set the flag for the scope; SA_RESETHAND makes a second one act as usual.
-class InterruptScope {
- public:
-  InterruptScope() {
-    g_interrupted = false;
-    struct sigaction action {};
-    action.sa_handler = on_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~InterruptScope() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  InterruptScope(const InterruptScope&) = delete;
-  InterruptScope& operator=(const InterruptScope&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
 
 // Runs `write(tmp)` for `path`'s temporary name, then renames it into place: a crash leaves the
 // old file or the new one, never half of one. Throws std::runtime_error naming the file.
@@ -249,7 +219,7 @@ int run_train(const Settings& settings, std::istream&, std::ostream& out) {
     const auto start = std::chrono::steady_clock::now();
     auto last_report = start;
     const int64_t last_step = o.run_steps > 0 ? std::min(o.steps, first - 1 + o.run_steps) : o.steps;
-    for (int64_t step = first; step <= last_step && !g_interrupted.load(); ++step) {
+    for (int64_t step = first; step <= last_step && !interrupt_flag().load(); ++step) {
       const auto t0 = std::chrono::steady_clock::now();
       const Batch batch = make_batch(data, batch_options, step);
       const double lr = learning_rate(o, step);
@@ -298,11 +268,11 @@ int run_train(const Settings& settings, std::istream&, std::ostream& out) {
   out << "Net: " << files.net << " (--plugin.model), weights: " << files.weights;
   if (done > 0) out << ", checkpoint: " << files.checkpoint;
   out << ", log: " << files.log << ", plot: " << files.plot << "\n";
-  if (g_interrupted.load() || done < o.steps)
-    out << "Stopped at step " << done << (g_interrupted.load() ? "" : " (train.run_steps)")
+  if (interrupt_flag().load() || done < o.steps)
+    out << "Stopped at step " << done << (interrupt_flag().load() ? "" : " (train.run_steps)")
         << "; run the same command to continue.\n";
   out.flush();
-  return g_interrupted.load() ? 130 : 0;
+  return interrupt_flag().load() ? 130 : 0;
 }
 
 }  // namespace hearth
