@@ -66,7 +66,6 @@ void Tree::discard_root() {
     std::lock_guard<std::mutex> lock(garbage_mutex_);
     if (!collector_.joinable()) collector_ = std::thread([this] { collect_garbage(); });
     garbage_.push_back(old);
-    garbage_pending_.fetch_add(1);
   } catch (...) {  // no thread (or no memory for the list): free it here
     free_contents(old);
     delete old;
@@ -88,7 +87,6 @@ void Tree::collect_garbage() {
     free_contents(node);
     delete node;
     release(node_bytes());
-    garbage_pending_.fetch_sub(1);
     lock.lock();
     --garbage_busy_;
     if (garbage_.empty()) {

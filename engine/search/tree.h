@@ -61,8 +61,6 @@ class Tree {
   Node* get_or_create_child(Node* parent, int index);
   // Allocates an edge array whose bytes the caller has already reserved.
   static Edge* new_edges(int num_edges) { return new Edge[static_cast<size_t>(num_edges)]; }
-  // True while subtrees discarded by set_position/reset are still being freed.
-  bool freeing() const { return garbage_pending_.load(std::memory_order_relaxed) > 0; }
 
   SearchTreeStats check() const;
 
@@ -90,7 +88,6 @@ class Tree {
   mutable std::condition_variable garbage_cv_;  // new garbage, or garbage all freed
   std::vector<Node*> garbage_;
   int garbage_busy_ = 0;  // subtrees being freed right now
-  std::atomic<int> garbage_pending_{0};
   bool stopping_ = false;
   std::thread collector_;  // started on the first discard
 };
